@@ -22,7 +22,9 @@ pub trait DomainSource {
     fn compiled_domain(&self, name: &str) -> Option<&CompiledDomain>;
 }
 
-impl<S: std::hash::BuildHasher> DomainSource for HashMap<String, std::sync::Arc<CompiledDomain>, S> {
+impl<S: std::hash::BuildHasher> DomainSource
+    for HashMap<String, std::sync::Arc<CompiledDomain>, S>
+{
     fn compiled_domain(&self, name: &str) -> Option<&CompiledDomain> {
         self.get(name).map(|d| d.as_ref())
     }
@@ -71,7 +73,9 @@ impl MemberIndex {
         if self.exact.get(principal).is_some_and(live) {
             return true;
         }
-        self.prefixes.iter().any(|(p, e)| live(e) && principal.starts_with(p.as_str()))
+        self.prefixes
+            .iter()
+            .any(|(p, e)| live(e) && principal.starts_with(p.as_str()))
     }
 }
 
@@ -111,7 +115,11 @@ impl CompiledDomain {
         policies: &[Policy],
     ) -> Self {
         let far = Timestamp::from_millis(i64::MIN);
-        let mut out = Self { name: name.to_string(), enabled, ..Self::default() };
+        let mut out = Self {
+            name: name.to_string(),
+            enabled,
+            ..Self::default()
+        };
         for role in roles {
             let mut members = MemberIndex::default();
             for m in role.role_members.iter().flatten() {
@@ -122,7 +130,13 @@ impl CompiledDomain {
             for m in role.members.iter().flatten() {
                 members.add(m, None);
             }
-            out.roles.insert(role.name.clone(), CompiledRole { members, trust: role.trust.clone() });
+            out.roles.insert(
+                role.name.clone(),
+                CompiledRole {
+                    members,
+                    trust: role.trust.clone(),
+                },
+            );
         }
         for group in groups {
             let mut members = MemberIndex::default();
@@ -135,9 +149,14 @@ impl CompiledDomain {
         }
         for policy in policies.iter().filter(|p| p.active != Some(false)) {
             for a in &policy.assertions {
-                let case_sensitive =
-                    a.case_sensitive.or(policy.case_sensitive).unwrap_or(false);
-                let fold = |s: &str| if case_sensitive { s.to_string() } else { s.to_lowercase() };
+                let case_sensitive = a.case_sensitive.or(policy.case_sensitive).unwrap_or(false);
+                let fold = |s: &str| {
+                    if case_sensitive {
+                        s.to_string()
+                    } else {
+                        s.to_lowercase()
+                    }
+                };
                 out.assertions.push(CompiledAssertion {
                     role: Glob::new(&a.role.to_lowercase()),
                     action: Glob::new(&fold(&a.action)),
@@ -164,7 +183,9 @@ impl CompiledDomain {
         principal: &str,
         now: Timestamp,
     ) -> bool {
-        self.roles.get(role).is_some_and(|r| self.role_contains(src, role, r, principal, now, true))
+        self.roles
+            .get(role)
+            .is_some_and(|r| self.role_contains(src, role, r, principal, now, true))
     }
 
     fn role_contains(
@@ -228,13 +249,16 @@ impl CompiledDomain {
                 .is_some_and(|r| self.role_contains(src, exact, r, principal, now, follow_trust));
         }
         self.roles.iter().any(|(name, r)| {
-            role_glob.matches(name) && self.role_contains(src, name, r, principal, now, follow_trust)
+            role_glob.matches(name)
+                && self.role_contains(src, name, r, principal, now, follow_trust)
         })
     }
 }
 
 fn group_contains(src: &dyn DomainSource, group: &str, principal: &str, now: Timestamp) -> bool {
-    let Some((domain, _)) = group.split_once(':') else { return false };
+    let Some((domain, _)) = group.split_once(':') else {
+        return false;
+    };
     src.compiled_domain(domain)
         .and_then(|d| d.groups.get(group))
         .is_some_and(|g| g.direct(principal, now))
@@ -263,7 +287,10 @@ pub fn check(
     let resource_lc = req.resource.to_lowercase();
     let domain_name = match (req.trust_domain, action_lc == "assume_role") {
         (Some(d), true) => d.to_lowercase(),
-        _ => resource_lc.split_once(':').map_or(resource_lc.as_str(), |(d, _)| d).to_string(),
+        _ => resource_lc
+            .split_once(':')
+            .map_or(resource_lc.as_str(), |(d, _)| d)
+            .to_string(),
     };
     let domain = src
         .compiled_domain(&domain_name)

@@ -15,7 +15,10 @@ pub struct ResourceError {
 impl ResourceError {
     /// Builds an error body.
     pub fn new(code: u16, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 

@@ -28,10 +28,10 @@ impl Glob {
         if pattern.chars().all(|c| c == '*') {
             return Self::All;
         }
-        if let Some(prefix) = pattern.strip_suffix('*') {
-            if !prefix.contains(wild) {
-                return Self::Prefix(prefix.to_string());
-            }
+        if let Some(prefix) = pattern.strip_suffix('*')
+            && !prefix.contains(wild)
+        {
+            return Self::Prefix(prefix.to_string());
         }
         Self::Wild(pattern.to_string())
     }
@@ -107,7 +107,11 @@ mod tests {
             }
         }
         re.push('$');
-        regex::RegexBuilder::new(&re).dot_matches_new_line(true).build().unwrap().is_match(text)
+        regex::RegexBuilder::new(&re)
+            .dot_matches_new_line(true)
+            .build()
+            .unwrap()
+            .is_match(text)
     }
 
     #[test]

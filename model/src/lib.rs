@@ -6,10 +6,13 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod canonical;
+pub mod crypto;
 pub mod error;
 pub mod glob;
 pub mod names;
 pub mod timestamp;
+pub mod ybase64;
 pub mod zms;
 
 pub use error::ResourceError;

@@ -25,7 +25,11 @@ pub struct NameError {
 fn err(kind: &'static str, value: &str, reason: &'static str) -> NameError {
     // Bound the echoed value: names come from the network.
     let value: String = value.chars().take(160).collect();
-    NameError { kind, value, reason }
+    NameError {
+        kind,
+        value,
+        reason,
+    }
 }
 
 /// `SimpleName`: `[a-zA-Z0-9_][a-zA-Z0-9_-]*`.
@@ -35,7 +39,9 @@ pub fn is_simple_name(s: &str) -> bool {
         Some(c) if c.is_ascii_alphanumeric() || *c == b'_' => {}
         _ => return false,
     }
-    b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+    b[1..]
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
 }
 
 /// `CompoundName`: `({SimpleName}\.)*{SimpleName}`.
@@ -157,7 +163,9 @@ impl Grammar for EntityName {
 impl DomainName {
     /// The parent domain (`a.b` for `a.b.c`), `None` for a top-level domain.
     pub fn parent(&self) -> Option<DomainName> {
-        self.0.rsplit_once('.').map(|(p, _)| DomainName(p.to_string()))
+        self.0
+            .rsplit_once('.')
+            .map(|(p, _)| DomainName(p.to_string()))
     }
 
     /// The last component (`c` for `a.b.c`).
@@ -195,12 +203,15 @@ impl ResourceName {
         };
         let domain = DomainName::parse(domain)
             .map_err(|_| err("resource name", text, "must be domain(:entity)?"))?;
-        if let Some(e) = entity {
-            if !is_compound_name(e) {
-                return Err(err("resource name", text, "entity must be a dotted name"));
-            }
+        if let Some(e) = entity
+            && !is_compound_name(e)
+        {
+            return Err(err("resource name", text, "entity must be a dotted name"));
         }
-        Ok(Self { domain, full: lower })
+        Ok(Self {
+            domain,
+            full: lower,
+        })
     }
 }
 
@@ -243,12 +254,17 @@ impl MemberName {
                 if is_compound_name(group) {
                     return Ok(Self::Group(lower));
                 }
-            } else if let Some(ext) = entity.strip_prefix("ext.") {
-                if !ext.is_empty() && !ext.chars().any(char::is_control) {
-                    return Ok(Self::External(lower));
-                }
+            } else if let Some(ext) = entity.strip_prefix("ext.")
+                && !ext.is_empty()
+                && !ext.chars().any(char::is_control)
+            {
+                return Ok(Self::External(lower));
             }
-            return Err(err(KIND, text, "expected domain:group.name or domain:ext.name"));
+            return Err(err(
+                KIND,
+                text,
+                "expected domain:group.name or domain:ext.name",
+            ));
         }
         if let Some(prefix) = lower.strip_suffix('*') {
             // `domain.*` or `domain.service*`.
@@ -264,7 +280,11 @@ impl MemberName {
         if is_compound_name(&lower) && lower.contains('.') {
             return Ok(Self::Principal(lower));
         }
-        Err(err(KIND, text, "expected domain.name, a group, or a wildcard"))
+        Err(err(
+            KIND,
+            text,
+            "expected domain.name, a group, or a wildcard",
+        ))
     }
 
     /// Whether `principal` (a lowercased `domain.name`) is this member, without group expansion.
@@ -346,27 +366,58 @@ mod tests {
 
     #[test]
     fn domain_names_lowercase_and_limit_length() {
-        assert_eq!(DomainName::parse("Sports.API").unwrap().as_str(), "sports.api");
+        assert_eq!(
+            DomainName::parse("Sports.API").unwrap().as_str(),
+            "sports.api"
+        );
         let long = "a".repeat(129);
         let e = DomainName::parse(&long).unwrap_err();
         assert!(e.to_string().contains("128"), "{e}");
         assert!(DomainName::parse("sports:x").is_err());
-        assert_eq!(DomainName::parse("a.b.c").unwrap().parent().unwrap().as_str(), "a.b");
+        assert_eq!(
+            DomainName::parse("a.b.c")
+                .unwrap()
+                .parent()
+                .unwrap()
+                .as_str(),
+            "a.b"
+        );
         assert!(DomainName::parse("a").unwrap().parent().is_none());
     }
 
     #[test]
     fn member_names() {
         assert_eq!(MemberName::parse("*").unwrap(), MemberName::All);
-        assert_eq!(MemberName::parse("Sports.*").unwrap(), MemberName::Prefix("sports.".into()));
-        assert_eq!(MemberName::parse("user.jo*").unwrap(), MemberName::Prefix("user.jo".into()));
-        assert_eq!(MemberName::parse("user.Joe").unwrap(), MemberName::Principal("user.joe".into()));
+        assert_eq!(
+            MemberName::parse("Sports.*").unwrap(),
+            MemberName::Prefix("sports.".into())
+        );
+        assert_eq!(
+            MemberName::parse("user.jo*").unwrap(),
+            MemberName::Prefix("user.jo".into())
+        );
+        assert_eq!(
+            MemberName::parse("user.Joe").unwrap(),
+            MemberName::Principal("user.joe".into())
+        );
         assert_eq!(
             MemberName::parse("sports:group.devs").unwrap(),
             MemberName::Group("sports:group.devs".into())
         );
-        assert!(matches!(MemberName::parse("sports:ext.x@y").unwrap(), MemberName::External(_)));
-        for bad in ["", "joe", "user.", "a:b", "sports:role.r", "*.x", "a b", "us*er.x"] {
+        assert!(matches!(
+            MemberName::parse("sports:ext.x@y").unwrap(),
+            MemberName::External(_)
+        ));
+        for bad in [
+            "",
+            "joe",
+            "user.",
+            "a:b",
+            "sports:role.r",
+            "*.x",
+            "a b",
+            "us*er.x",
+        ] {
             assert!(MemberName::parse(bad).is_err(), "{bad}");
         }
         assert!(MemberName::Prefix("sports.".into()).covers("sports.api"));
@@ -385,7 +436,10 @@ mod tests {
 
     #[test]
     fn full_names_split() {
-        assert_eq!(split_full_name("d.x:role.r.s", "role"), Some(("d.x", "r.s")));
+        assert_eq!(
+            split_full_name("d.x:role.r.s", "role"),
+            Some(("d.x", "r.s"))
+        );
         assert_eq!(split_full_name("d:group.g", "role"), None);
     }
 }

@@ -74,7 +74,10 @@ mod tests {
         let t = Timestamp::parse("2026-12-03T19:24:25.5Z").unwrap();
         assert_eq!(t.to_string(), "2026-12-03T19:24:25.500Z");
         assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
-        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            Timestamp::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -808,10 +808,18 @@ mod tests {
 
     #[test]
     fn optional_fields_are_omitted_and_names_are_camel_case() {
-        let mut r = Role { name: "d:role.r".into(), ..Role::default() };
-        r.role_members = Some(vec![RoleMember::new(MemberName::parse("user.joe").unwrap())]);
+        let mut r = Role {
+            name: "d:role.r".into(),
+            ..Role::default()
+        };
+        r.role_members = Some(vec![RoleMember::new(
+            MemberName::parse("user.joe").unwrap(),
+        )]);
         let j = serde_json::to_string(&r).unwrap();
-        assert_eq!(j, r#"{"name":"d:role.r","roleMembers":[{"memberName":"user.joe"}]}"#);
+        assert_eq!(
+            j,
+            r#"{"name":"d:role.r","roleMembers":[{"memberName":"user.joe"}]}"#
+        );
     }
 
     #[test]
@@ -827,7 +835,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.effect, Some(AssertionEffect::Deny));
-        let d = Domain { name: "d".into(), audit_enabled: Some(false), ..Domain::default() };
-        assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"name":"d","auditEnabled":false}"#);
+        let d = Domain {
+            name: "d".into(),
+            audit_enabled: Some(false),
+            ..Domain::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"name":"d","auditEnabled":false}"#
+        );
     }
 }

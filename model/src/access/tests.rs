@@ -29,7 +29,11 @@ fn assertion(effect: AssertionEffect, action: &str, resource: &str, role: &str) 
 }
 
 fn policy(name: &str, assertions: Vec<Assertion>) -> Policy {
-    Policy { name: name.into(), assertions, ..Policy::default() }
+    Policy {
+        name: name.into(),
+        assertions,
+        ..Policy::default()
+    }
 }
 
 const NOW: i64 = 1_000_000;
@@ -41,8 +45,16 @@ fn world() -> HashMap<String, Arc<CompiledDomain>> {
         "sports",
         true,
         &[
-            role("sports:role.readers", &[("user.joe", None), ("user.old", Some(NOW - 1))], None),
-            role("sports:role.writers", &[("user.jane", Some(NOW + 1000)), ("media.*", None)], None),
+            role(
+                "sports:role.readers",
+                &[("user.joe", None), ("user.old", Some(NOW - 1))],
+                None,
+            ),
+            role(
+                "sports:role.writers",
+                &[("user.jane", Some(NOW + 1000)), ("media.*", None)],
+                None,
+            ),
             role("sports:role.grp", &[("eng:group.devs", None)], None),
             role("sports:role.blocked", &[("user.joe", None)], None),
             role("sports:role.everyone", &[("*", None)], None),
@@ -56,7 +68,12 @@ fn world() -> HashMap<String, Arc<CompiledDomain>> {
                     assertion(Allow, "read", "sports:articles.*", "sports:role.readers"),
                     assertion(Allow, "write", "sports:articles.*", "sports:role.writers"),
                     assertion(Allow, "deploy", "sports:svc.?", "sports:role.grp"),
-                    assertion(Deny, "read", "sports:articles.secret", "sports:role.blocked"),
+                    assertion(
+                        Deny,
+                        "read",
+                        "sports:articles.secret",
+                        "sports:role.blocked",
+                    ),
                     assertion(Allow, "ping", "sports:*", "sports:role.everyone"),
                     assertion(Allow, "manage", "sports:*", "sports:role.delegated"),
                     assertion(Allow, "glob*", "sports:g", "sports:role.read*"),
@@ -64,7 +81,10 @@ fn world() -> HashMap<String, Arc<CompiledDomain>> {
             ),
             Policy {
                 active: Some(false),
-                ..policy("sports:policy.off", vec![assertion(Allow, "*", "*", "sports:role.everyone")])
+                ..policy(
+                    "sports:policy.off",
+                    vec![assertion(Allow, "*", "*", "sports:role.everyone")],
+                )
             },
         ],
     );
@@ -95,7 +115,12 @@ fn world() -> HashMap<String, Arc<CompiledDomain>> {
         &[],
         &[policy(
             "partner:policy.trust",
-            vec![assertion(Allow, "assume_role", "sports:role.deleg*", "partner:role.ops")],
+            vec![assertion(
+                Allow,
+                "assume_role",
+                "sports:role.deleg*",
+                "partner:role.ops",
+            )],
         )],
     );
     let off = CompiledDomain::compile("off", false, &[], &[], &[]);
@@ -107,34 +132,72 @@ fn world() -> HashMap<String, Arc<CompiledDomain>> {
 
 fn decide(p: &str, a: &str, r: &str) -> Result<bool, AccessError> {
     let w = world();
-    let req = AccessRequest { principal: p, action: a, resource: r, trust_domain: None };
+    let req = AccessRequest {
+        principal: p,
+        action: a,
+        resource: r,
+        trust_domain: None,
+    };
     check(&w, &req, Timestamp::from_millis(NOW))
 }
 
 #[test]
 fn direct_members_glob_resources() {
     assert_eq!(decide("user.joe", "read", "sports:articles.a"), Ok(true));
-    assert_eq!(decide("user.joe", "READ", "Sports:Articles.A"), Ok(true), "lowercased");
+    assert_eq!(
+        decide("user.joe", "READ", "Sports:Articles.A"),
+        Ok(true),
+        "lowercased"
+    );
     assert_eq!(decide("user.joe", "write", "sports:articles.a"), Ok(false));
-    assert_eq!(decide("user.nobody", "read", "sports:articles.a"), Ok(false));
+    assert_eq!(
+        decide("user.nobody", "read", "sports:articles.a"),
+        Ok(false)
+    );
 }
 
 #[test]
 fn deny_wins_and_expiry_counts() {
-    assert_eq!(decide("user.joe", "read", "sports:articles.secret"), Ok(false));
-    assert_eq!(decide("user.old", "read", "sports:articles.a"), Ok(false), "expired");
-    assert_eq!(decide("user.jane", "write", "sports:articles.a"), Ok(true), "not yet expired");
+    assert_eq!(
+        decide("user.joe", "read", "sports:articles.secret"),
+        Ok(false)
+    );
+    assert_eq!(
+        decide("user.old", "read", "sports:articles.a"),
+        Ok(false),
+        "expired"
+    );
+    assert_eq!(
+        decide("user.jane", "write", "sports:articles.a"),
+        Ok(true),
+        "not yet expired"
+    );
 }
 
 #[test]
 fn wildcard_group_and_role_glob_members() {
     assert_eq!(decide("media.api", "write", "sports:articles.x"), Ok(true));
-    assert_eq!(decide("mediax.api", "write", "sports:articles.x"), Ok(false));
+    assert_eq!(
+        decide("mediax.api", "write", "sports:articles.x"),
+        Ok(false)
+    );
     assert_eq!(decide("user.dev", "deploy", "sports:svc.a"), Ok(true));
-    assert_eq!(decide("user.dev", "deploy", "sports:svc.ab"), Ok(false), "? is one char");
+    assert_eq!(
+        decide("user.dev", "deploy", "sports:svc.ab"),
+        Ok(false),
+        "? is one char"
+    );
     assert_eq!(decide("any.one", "ping", "sports:x"), Ok(true));
-    assert_eq!(decide("user.joe", "globx", "sports:g"), Ok(true), "role glob");
-    assert_eq!(decide("any.one", "anything", "sports:x"), Ok(false), "inactive policy");
+    assert_eq!(
+        decide("user.joe", "globx", "sports:g"),
+        Ok(true),
+        "role glob"
+    );
+    assert_eq!(
+        decide("any.one", "anything", "sports:x"),
+        Ok(false),
+        "inactive policy"
+    );
 }
 
 #[test]
@@ -145,8 +208,14 @@ fn delegation_through_assume_role() {
 
 #[test]
 fn missing_and_disabled_domains() {
-    assert_eq!(decide("user.joe", "read", "nope:x"), Err(AccessError::DomainNotFound("nope".into())));
-    assert_eq!(decide("user.joe", "read", "off:x"), Err(AccessError::DomainDisabled("off".into())));
+    assert_eq!(
+        decide("user.joe", "read", "nope:x"),
+        Err(AccessError::DomainNotFound("nope".into()))
+    );
+    assert_eq!(
+        decide("user.joe", "read", "off:x"),
+        Err(AccessError::DomainDisabled("off".into()))
+    );
 }
 
 #[test]
