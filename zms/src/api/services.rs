@@ -1,0 +1,329 @@
+//! Services (`ServiceIdentity.rdli`): `/domain/{d}/service[s]`, `/domain/{d}/service/{s}`,
+//! public keys, and system attributes such as `providerEndpoint`, which only a principal with
+//! `update` on `sys.auth:meta.service.{attribute}.{domain}` may set.
+
+use super::{Body, Caller, St, domain, no_content, same_name};
+use crate::error::{ZmsError, ZmsResult};
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use model::SimpleName;
+use model::crypto::VerifyingKey;
+use model::names::service_full_name;
+use model::zms::{
+    PublicKeyEntry, ServiceIdentities, ServiceIdentity, ServiceIdentityList,
+    ServiceIdentitySystemMeta,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    publickeys: Option<bool>,
+    hosts: Option<bool>,
+}
+
+fn not_found(full: &str) -> ZmsError {
+    ZmsError::NotFound(format!("service not found: {full}"))
+}
+
+fn names(d: &str, s: &str) -> ZmsResult<(model::DomainName, String, String)> {
+    let d = domain(d)?;
+    let s = SimpleName::parse(s)?;
+    let full = service_full_name(d.as_str(), s.as_str());
+    let resource = format!("{d}:service.{s}");
+    Ok((d, full, resource))
+}
+
+/// A public key must be the ybase64 of a PEM public key that parses, under a simple-name id.
+fn check_key(k: &PublicKeyEntry) -> ZmsResult<()> {
+    if !model::names::is_simple_name(&k.id) {
+        return Err(ZmsError::BadRequest(format!(
+            "publicKeys: key id {:?} is not a simple name",
+            k.id
+        )));
+    }
+    VerifyingKey::from_ybase64_pem(&k.key)
+        .map(|_| ())
+        .map_err(|e| ZmsError::BadRequest(format!("publicKeys: key {:?}: {e}", k.id)))
+}
+
+pub async fn list(st: St, Path(d): Path<String>) -> ZmsResult<Json<ServiceIdentityList>> {
+    let d = domain(&d)?;
+    let e = st.entry(d.as_str())?;
+    let prefix = format!("{d}.");
+    let names = e
+        .doc
+        .services
+        .keys()
+        .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string));
+    Ok(Json(ServiceIdentityList {
+        names: names.collect(),
+        next: None,
+    }))
+}
+
+pub async fn list_full(
+    st: St,
+    Path(d): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ZmsResult<Json<ServiceIdentities>> {
+    let e = st.entry(domain(&d)?.as_str())?;
+    let list = e.doc.services.values().cloned().map(|mut s| {
+        if q.publickeys != Some(true) {
+            s.public_keys = None;
+        }
+        if q.hosts != Some(true) {
+            s.hosts = None;
+        }
+        s
+    });
+    Ok(Json(ServiceIdentities {
+        list: list.collect(),
+    }))
+}
+
+pub async fn get(st: St, Path((d, s)): Path<(String, String)>) -> ZmsResult<Json<ServiceIdentity>> {
+    let (d, full, _) = names(&d, &s)?;
+    let e = st.entry(d.as_str())?;
+    Ok(Json(
+        e.doc
+            .services
+            .get(&full)
+            .cloned()
+            .ok_or_else(|| not_found(&full))?,
+    ))
+}
+
+pub async fn put(
+    st: St,
+    caller: Caller,
+    Path((d, s)): Path<(String, String)>,
+    Body(mut svc): Body<ServiceIdentity>,
+) -> ZmsResult<Response> {
+    let (d, full, resource) = names(&d, &s)?;
+    same_name("name", &svc.name, &full)?;
+    let e = st.entry(d.as_str())?;
+    st.authorize(&caller.principal, "update", &resource)?;
+    svc.name = full.clone();
+    let current = e
+        .doc
+        .services
+        .get(&full)
+        .and_then(|x| x.provider_endpoint.clone());
+    if svc.provider_endpoint.is_some() && svc.provider_endpoint != current {
+        return Err(ZmsError::BadRequest(format!(
+            "providerEndpoint is a system attribute: set it with PUT /domain/{d}/service/{s}/meta/system/providerendpoint"
+        )));
+    }
+    svc.provider_endpoint = current;
+    let mut ids = std::collections::HashSet::new();
+    for k in svc.public_keys.iter().flatten() {
+        check_key(k)?;
+        if !ids.insert(k.id.clone()) {
+            return Err(ZmsError::BadRequest(format!(
+                "publicKeys: duplicate key id {:?}",
+                k.id
+            )));
+        }
+    }
+    let details = serde_json::to_value(&svc).ok();
+    st.update_domain(
+        caller.change("putServiceIdentity", full.clone()),
+        d.as_str(),
+        |doc, now| {
+            let mut svc = svc.clone();
+            svc.modified = Some(now);
+            doc.services.insert(full.clone(), svc);
+            Ok(details.clone())
+        },
+    )
+    .await?;
+    Ok(no_content())
+}
+
+pub async fn delete(
+    st: St,
+    caller: Caller,
+    Path((d, s)): Path<(String, String)>,
+) -> ZmsResult<Response> {
+    let (d, full, resource) = names(&d, &s)?;
+    st.entry(d.as_str())?
+        .doc
+        .services
+        .get(&full)
+        .ok_or_else(|| not_found(&full))?;
+    st.authorize(&caller.principal, "delete", &resource)?;
+    st.update_domain(
+        caller.change("deleteServiceIdentity", full.clone()),
+        d.as_str(),
+        |doc, _| {
+            doc.services.remove(&full).ok_or_else(|| not_found(&full))?;
+            Ok(None)
+        },
+    )
+    .await?;
+    Ok(no_content())
+}
+
+pub async fn get_key(
+    st: St,
+    Path((d, s, id)): Path<(String, String, String)>,
+) -> ZmsResult<Json<PublicKeyEntry>> {
+    let (d, full, _) = names(&d, &s)?;
+    let e = st.entry(d.as_str())?;
+    let svc = e.doc.services.get(&full).ok_or_else(|| not_found(&full))?;
+    let k = svc
+        .public_keys
+        .iter()
+        .flatten()
+        .find(|k| k.id == id)
+        .cloned();
+    Ok(Json(k.ok_or_else(|| {
+        ZmsError::NotFound(format!("public key {id:?} not found in {full}"))
+    })?))
+}
+
+pub async fn put_key(
+    st: St,
+    caller: Caller,
+    Path((d, s, id)): Path<(String, String, String)>,
+    Body(key): Body<PublicKeyEntry>,
+) -> ZmsResult<Response> {
+    let (d, full, resource) = names(&d, &s)?;
+    same_name("id", &key.id, &id)?;
+    check_key(&key)?;
+    st.entry(d.as_str())?
+        .doc
+        .services
+        .get(&full)
+        .ok_or_else(|| not_found(&full))?;
+    st.authorize(&caller.principal, "update", &resource)?;
+    let details = Some(serde_json::json!({ "keyId": key.id }));
+    st.update_domain(
+        caller.change("putPublicKeyEntry", full.clone()),
+        d.as_str(),
+        |doc, now| {
+            let svc = doc
+                .services
+                .get_mut(&full)
+                .ok_or_else(|| not_found(&full))?;
+            let keys = svc.public_keys.get_or_insert_with(Vec::new);
+            keys.retain(|k| k.id != key.id);
+            keys.push(key.clone());
+            svc.modified = Some(now);
+            Ok(details.clone())
+        },
+    )
+    .await?;
+    Ok(no_content())
+}
+
+pub async fn delete_key(
+    st: St,
+    caller: Caller,
+    Path((d, s, id)): Path<(String, String, String)>,
+) -> ZmsResult<Response> {
+    let (d, full, resource) = names(&d, &s)?;
+    st.entry(d.as_str())?
+        .doc
+        .services
+        .get(&full)
+        .ok_or_else(|| not_found(&full))?;
+    st.authorize(&caller.principal, "update", &resource)?;
+    let details = Some(serde_json::json!({ "keyId": id }));
+    st.update_domain(
+        caller.change("deletePublicKeyEntry", full.clone()),
+        d.as_str(),
+        |doc, now| {
+            let svc = doc
+                .services
+                .get_mut(&full)
+                .ok_or_else(|| not_found(&full))?;
+            let keys = svc.public_keys.get_or_insert_with(Vec::new);
+            let before = keys.len();
+            keys.retain(|k| k.id != id);
+            if keys.len() == before {
+                return Err(ZmsError::NotFound(format!(
+                    "public key {id:?} not found in {full}"
+                )));
+            }
+            svc.modified = Some(now);
+            Ok(details.clone())
+        },
+    )
+    .await?;
+    Ok(no_content())
+}
+
+/// `providerEndpoint` is `https://…` (a callback provider) or `class://…` (a built-in one).
+fn check_endpoint(e: &str) -> ZmsResult<()> {
+    let ok =
+        (e.starts_with("https://") && e.len() > 8) || (e.starts_with("class://") && e.len() > 8);
+    if ok && !e.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Ok(())
+    } else {
+        Err(ZmsError::BadRequest(format!(
+            "providerEndpoint {e:?}: must be https://… or class://…"
+        )))
+    }
+}
+
+pub async fn put_system_meta(
+    st: St,
+    caller: Caller,
+    Path((d, s, attribute)): Path<(String, String, String)>,
+    Body(meta): Body<ServiceIdentitySystemMeta>,
+) -> ZmsResult<Response> {
+    let (d, full, _) = names(&d, &s)?;
+    let attribute = attribute.to_ascii_lowercase();
+    let value = match attribute.as_str() {
+        "providerendpoint" => meta.provider_endpoint.clone(),
+        "clientid" => meta.client_id.clone(),
+        "x509certsignerkeyid" => meta.x509_cert_signer_key_id.clone(),
+        "sshcertsignerkeyid" => meta.ssh_cert_signer_key_id.clone(),
+        other => {
+            return Err(ZmsError::BadRequest(format!(
+                "unknown service system attribute {other:?}; expected providerendpoint, clientid, x509certsignerkeyid or sshcertsignerkeyid"
+            )));
+        }
+    };
+    let value = value.filter(|v| !v.is_empty());
+    if attribute == "providerendpoint" {
+        if let Some(v) = &value {
+            check_endpoint(v)?;
+        }
+    }
+    st.entry(d.as_str())?
+        .doc
+        .services
+        .get(&full)
+        .ok_or_else(|| not_found(&full))?;
+    st.authorize(
+        &caller.principal,
+        "update",
+        &format!("sys.auth:meta.service.{attribute}.{d}"),
+    )?;
+    let details = serde_json::to_value(&meta).ok();
+    let change = caller.change(
+        "putServiceIdentitySystemMeta",
+        format!("{full}:meta.{attribute}"),
+    );
+    st.update_domain(change, d.as_str(), |doc, now| {
+        let svc = doc
+            .services
+            .get_mut(&full)
+            .ok_or_else(|| not_found(&full))?;
+        let slot = match attribute.as_str() {
+            "providerendpoint" => &mut svc.provider_endpoint,
+            "clientid" => &mut svc.client_id,
+            "x509certsignerkeyid" => &mut svc.x509_cert_signer_key_id,
+            _ => &mut svc.ssh_cert_signer_key_id,
+        };
+        *slot = value.clone();
+        svc.modified = Some(now);
+        Ok(details.clone())
+    })
+    .await?;
+    Ok(no_content())
+}
