@@ -23,7 +23,7 @@
 //! `sqlite::memory:`) for single-instance deployments and tests, PostgreSQL
 //! (`postgres://…`) for several ZMS instances sharing one database. Both run
 //! their embedded migrations on open and pass the same conformance suite
-//! (`tests/common/suite.rs`).
+//! (`tests/common/suite/`).
 
 mod error;
 mod postgres;
