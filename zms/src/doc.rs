@@ -114,12 +114,13 @@ impl DomainDoc {
         )
     }
 
-    /// The `DomainData` view ZTS receives; `sign_policies` signs the policy contents.
-    pub fn domain_data(
+    /// The `DomainData` view ZTS receives; `sign_policies` signs the policy contents and returns
+    /// the signature and key id.
+    pub fn domain_data<E>(
         &self,
         meta_only: bool,
-        sign_policies: impl Fn(&DomainPolicies) -> (String, String),
-    ) -> DomainData {
+        sign_policies: impl Fn(&DomainPolicies) -> Result<(String, String), E>,
+    ) -> Result<DomainData, E> {
         let mut data = DomainData {
             name: self.domain.name.clone(),
             meta: meta_of(&self.domain),
@@ -127,7 +128,7 @@ impl DomainDoc {
             ..DomainData::default()
         };
         if meta_only {
-            return data;
+            return Ok(data);
         }
         data.roles = self.roles.values().cloned().collect();
         data.groups = self.groups.values().cloned().collect();
@@ -136,13 +137,13 @@ impl DomainDoc {
             domain: self.domain.name.clone(),
             policies: self.policies.values().cloned().collect(),
         };
-        let (signature, key_id) = sign_policies(&contents);
+        let (signature, key_id) = sign_policies(&contents)?;
         data.policies = SignedPolicies {
             contents,
             signature,
             key_id,
         };
-        data
+        Ok(data)
     }
 }
 

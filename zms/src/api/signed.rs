@@ -18,7 +18,6 @@ use std::sync::Arc;
 pub struct FeedQuery {
     domain: Option<String>,
     metaonly: Option<bool>,
-    master: Option<bool>,
 }
 
 /// The If-None-Match timestamp, when present and well-formed.
@@ -40,15 +39,12 @@ fn not_modified(ms: i64) -> Response {
 fn sign(st: &St, e: &Entry, meta_only: bool) -> ZmsResult<Arc<SignedDomain>> {
     let make = || -> ZmsResult<SignedDomain> {
         let signer = &st.signer;
+        let internal = |e: anyhow::Error| ZmsError::Internal(format!("signing: {e}"));
         let data = e.doc.domain_data(meta_only, |contents| {
-            (
-                signer.sign_canonical(contents).unwrap_or_default(),
-                signer.key_id().to_string(),
-            )
-        });
-        let signature = signer
-            .sign_canonical(&data)
-            .map_err(|e| ZmsError::Internal(e.to_string()))?;
+            let signature = signer.sign_canonical(contents).map_err(internal)?;
+            Ok::<_, ZmsError>((signature, signer.key_id().to_string()))
+        })?;
+        let signature = signer.sign_canonical(&data).map_err(internal)?;
         Ok(SignedDomain {
             domain: data,
             signature: Some(signature),
@@ -83,7 +79,7 @@ pub async fn modified_domains(
                         .has_role_member(c, "sys.auth:role.admin", p, Timestamp::now())
                 })
             })?;
-        if !system || q.master == Some(false) {
+        if !system {
             return Err(ZmsError::BadRequest(
                 "without domain=, metaonly=true is required (full data is for system principals)"
                     .into(),

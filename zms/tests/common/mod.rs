@@ -1,7 +1,10 @@
 //! Test harness: starts the real `zms-server` binary in dev mode (SQLite, or PostgreSQL through
 //! `ZMS_STORE_URL` on a fresh database of `TEST_DATABASE_URL`), waits for `/status` by polling, and
 //! talks to it over HTTPS with client certificates from the dev CA.
-#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -40,8 +43,13 @@ pub async fn fresh_pg_database() -> String {
         panic!("TEST_DATABASE_URL is not set: run `eval \"$(scripts/pg-start)\"` first (scripts/test does)")
     });
     let name = format!("zms_it_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect TEST_DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create db");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect TEST_DATABASE_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create db");
     let (base, _) = admin.rsplit_once('/').expect("database url has a path");
     format!("{base}/{name}")
 }
@@ -57,7 +65,11 @@ impl Server {
     }
 
     /// Starts on an existing state dir (restart tests) with extra env.
-    pub async fn start_in(dir: tempfile::TempDir, store_url: Option<String>, env: &[(&str, &str)]) -> Self {
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        store_url: Option<String>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_zms-server"));
         cmd.args(["--dev", "--listen", "127.0.0.1:0", "--state-dir"])
             .arg(dir.path())
@@ -80,9 +92,17 @@ impl Server {
                 }
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(60)).expect("zms-server did not report its address");
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("zms-server did not report its address");
         let admin = Client::new(&base, dir.path(), Some(("admin.cert.pem", "admin.key.pem")));
-        let server = Self { child, dir, base, store_url, admin };
+        let server = Self {
+            child,
+            dir,
+            base,
+            store_url,
+            admin,
+        };
         server.wait_ready().await;
         server
     }
@@ -91,7 +111,12 @@ impl Server {
         let anon = Client::new(&self.base, self.dir.path(), None);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = anon.http.get(format!("{}/zms/v1/status", self.base)).send().await {
+            if let Ok(r) = anon
+                .http
+                .get(format!("{}/zms/v1/status", self.base))
+                .send()
+                .await
+            {
                 if r.status() == 200 {
                     return;
                 }
@@ -106,7 +131,8 @@ impl Server {
         let cert = format!("{principal}.cert.pem");
         let key = format!("{principal}.key.pem");
         let d = self.dir.path();
-        zms::dev::issue_client_cert_from_dir(d, principal, &d.join(&cert), &d.join(&key)).expect("issue cert");
+        zms::dev::issue_client_cert_from_dir(d, principal, &d.join(&cert), &d.join(&key))
+            .expect("issue cert");
         Client::new(&self.base, d, Some((&cert, &key)))
     }
 
@@ -139,7 +165,10 @@ impl Client {
             pem.extend(std::fs::read(dir.join(k)).expect("key"));
             b = b.identity(reqwest::Identity::from_pem(&pem).expect("identity"));
         }
-        Self { http: b.build().expect("client"), base: base.to_string() }
+        Self {
+            http: b.build().expect("client"),
+            base: base.to_string(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -150,7 +179,11 @@ impl Client {
         let resp = r.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, v)
     }
 
@@ -171,7 +204,11 @@ impl Client {
     }
 
     pub async fn put_raw(&self, path: &str, body: Vec<u8>, audit_ref: Option<&str>) -> Reply {
-        let mut r = self.http.put(self.url(path)).header("content-type", "application/json").body(body);
+        let mut r = self
+            .http
+            .put(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(a) = audit_ref {
             r = r.header("Y-Audit-Ref", a);
         }
@@ -192,7 +229,13 @@ impl Client {
     }
 
     /// `GET /access/{action}/{resource}` for `principal`; returns the status and `granted`.
-    pub async fn access(&self, principal: &str, action: &str, resource: &str, trust: Option<&str>) -> (u16, Option<bool>) {
+    pub async fn access(
+        &self,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        trust: Option<&str>,
+    ) -> (u16, Option<bool>) {
         let mut path = format!("/access/{action}/{resource}?principal={principal}");
         if let Some(t) = trust {
             path.push_str(&format!("&domain={t}"));
