@@ -30,6 +30,8 @@ pub struct RawConfig {
     pub admin_users: Option<Vec<String>>,
     /// Request body limit in bytes.
     pub max_body_bytes: Option<usize>,
+    /// How often to pick up changes other ZMS instances made to a shared store (0: never).
+    pub cache_refresh_secs: Option<u64>,
 }
 
 /// Validated configuration.
@@ -53,6 +55,8 @@ pub struct Config {
     pub admin_users: Vec<String>,
     /// Body limit.
     pub max_body_bytes: usize,
+    /// Shared-store refresh interval in seconds; 0 disables it.
+    pub cache_refresh_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -65,6 +69,7 @@ impl std::fmt::Debug for Config {
             .field("signing_key_id", &self.signing_key_id)
             .field("admin_users", &self.admin_users)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("cache_refresh_secs", &self.cache_refresh_secs)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +128,12 @@ impl RawConfig {
         }
         if let Some(v) = env("ZMS_ADMIN_USERS") {
             self.admin_users = Some(list(v));
+        }
+        if let Some(v) = env("ZMS_CACHE_REFRESH_SECS") {
+            match v.parse() {
+                Ok(n) => self.cache_refresh_secs = Some(n),
+                Err(_) => errors.push(format!("ZMS_CACHE_REFRESH_SECS: not a number: {v:?}")),
+            }
         }
         if let Some(v) = env("ZMS_MAX_BODY_BYTES") {
             match v.parse() {
@@ -234,6 +245,7 @@ impl RawConfig {
             signing_key_id,
             admin_users: admin_users.iter().map(|u| u.to_ascii_lowercase()).collect(),
             max_body_bytes,
+            cache_refresh_secs: self.cache_refresh_secs.unwrap_or(5),
         })
     }
 }

@@ -26,7 +26,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let tls = tls::server_config(&config)?;
+    let refresh = std::time::Duration::from_secs(config.cache_refresh_secs);
     let state = state::AppState::open(config).await?;
+    if !refresh.is_zero() {
+        let st = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(refresh);
+            loop {
+                tick.tick().await;
+                if let Err(e) = st.refresh_from_store().await {
+                    tracing::warn!(error = %e, "refreshing from the shared store failed");
+                }
+            }
+        });
+    }
     let app = api::router(state);
     server::run(listener, tls, app, shutdown).await;
     Ok(())

@@ -156,6 +156,27 @@ impl AppState {
         }
     }
 
+    /// Picks up domains that other ZMS instances sharing the store changed. Polls with an
+    /// overlap because `modified` comes from each writer's clock; versions decide what is newer.
+    /// Deletions made elsewhere are not seen until restart (the store reports none).
+    pub async fn refresh_from_store(&self) -> anyhow::Result<usize> {
+        const OVERLAP_MS: i64 = 10_000;
+        let since = self.read(|c| c.max_modified)?.saturating_sub(OVERLAP_MS);
+        let changed = self.store.modified_since(since).await?;
+        let _serial = self.write_lock.lock().await;
+        let mut installed = 0;
+        for d in changed {
+            let newer =
+                self.read(|c| c.domains.get(&d.name).is_none_or(|e| e.version < d.version))?;
+            if newer {
+                let doc: DomainDoc = serde_json::from_str(&d.document)?;
+                self.install(doc, d.version, Timestamp::from_millis(d.modified_ms))?;
+                installed += 1;
+            }
+        }
+        Ok(installed)
+    }
+
     fn next_modified(&self) -> ZmsResult<Timestamp> {
         // Strictly increasing so the feed's "modified after ETag" never misses a change made in
         // the same millisecond as the previous one.

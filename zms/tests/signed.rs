@@ -265,3 +265,39 @@ fn invalid_configuration_reports_every_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
+
+/// Two ZMS instances on one PostgreSQL database: a change made through one becomes visible
+/// through the other within its refresh interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_postgres_see_each_others_changes() {
+    let a = Server::start(Backend::Postgres).await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let b = Server::start_in(
+        dir_b,
+        a.store_url.clone(),
+        &[("ZMS_CACHE_REFRESH_SECS", "1")],
+    )
+    .await;
+    a.admin
+        .ok_post(
+            "/domain",
+            json!({"name": "shared", "adminUsers": ["user.admin"]}),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if b.admin.get("/domain/shared").await.0 == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "instance B never saw the domain"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // B writes on top of A's version (its cache is current), and A sees B's change in turn.
+    b.admin
+        .ok_put("/domain/shared/role/r", json!({"name": "shared:role.r"}))
+        .await;
+    assert_eq!(b.admin.get("/domain/shared/role/r").await.0, 200);
+}

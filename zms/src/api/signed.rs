@@ -154,6 +154,10 @@ pub async fn audit_log(
     let d = domain(&d)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let records = st.store().audit_log(d.as_str(), limit, q.before).await?;
+    // A deleted domain keeps its history; a name that never existed is a 404.
+    if records.is_empty() && st.entry(d.as_str()).is_err() && q.before.is_none() {
+        return Err(ZmsError::NotFound(format!("domain not found: {d}")));
+    }
     let entries = records
         .into_iter()
         .map(|r| AuditLogEntry {
