@@ -1,6 +1,8 @@
 //! The access-check matrix: one tenant world built through the API, then every rule of the
 //! evaluator checked through `GET /access`, on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 mod common;
 
 use common::{Backend, Client, Server};
@@ -136,7 +138,16 @@ async fn build_world(c: &Client) {
 }
 
 /// (principal, action, resource, trust domain, expected status, expected grant)
-const CASES: &[(&str, &str, &str, Option<&str>, u16, Option<bool>)] = &[
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    u16,
+    Option<bool>,
+);
+
+const CASES: &[Case] = &[
     (
         "user.joe",
         "read",

@@ -1,6 +1,8 @@
 //! API behaviour through the real binary: errors and their statuses, authorization of writes,
 //! no partial writes, the audit log, system attributes, and domain lifecycle.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 mod common;
 
 use common::{Backend, Server};

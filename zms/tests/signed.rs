@@ -1,6 +1,8 @@
 //! The feed ZTS reads: signed domains with ETag/304, signatures that verify with the key ZMS
 //! publishes as `sys.auth.zms`, flattened JWS, and state that survives a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
 mod common;
 
 use common::{Backend, Server};

@@ -289,10 +289,10 @@ pub async fn put_system_meta(
         }
     };
     let value = value.filter(|v| !v.is_empty());
-    if attribute == "providerendpoint" {
-        if let Some(v) = &value {
-            check_endpoint(v)?;
-        }
+    if attribute == "providerendpoint"
+        && let Some(v) = &value
+    {
+        check_endpoint(v)?;
     }
     st.entry(d.as_str())?
         .doc

@@ -111,15 +111,13 @@ impl Server {
         let anon = Client::new(&self.base, self.dir.path(), None);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = anon
+            let reply = anon
                 .http
                 .get(format!("{}/zms/v1/status", self.base))
                 .send()
-                .await
-            {
-                if r.status() == 200 {
-                    return;
-                }
+                .await;
+            if reply.is_ok_and(|r| r.status() == 200) {
+                return;
             }
             assert!(Instant::now() < deadline, "zms-server not ready in 60 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
