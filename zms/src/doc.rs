@@ -225,3 +225,38 @@ pub fn merge_meta(d: &mut Domain, meta: &DomainMeta, only: Option<&str>) {
         *d = updated;
     }
 }
+
+/// The kinds of object a domain holds (roles, groups, policies, services), so handlers share one
+/// get / put / edit / delete path instead of four copies.
+pub trait DomainObject: Clone + Serialize + Send + Sync + 'static {
+    /// Kind word for messages (`role`).
+    const KIND: &'static str;
+    /// The domain's objects of this kind, by full name.
+    fn all(doc: &DomainDoc) -> &BTreeMap<String, Self>;
+    /// Mutable access to the same map.
+    fn all_mut(doc: &mut DomainDoc) -> &mut BTreeMap<String, Self>;
+    /// Records the modification time.
+    fn touch(&mut self, now: Timestamp);
+}
+
+macro_rules! domain_object {
+    ($ty:ty, $kind:literal, $field:ident) => {
+        impl DomainObject for $ty {
+            const KIND: &'static str = $kind;
+            fn all(doc: &DomainDoc) -> &BTreeMap<String, Self> {
+                &doc.$field
+            }
+            fn all_mut(doc: &mut DomainDoc) -> &mut BTreeMap<String, Self> {
+                &mut doc.$field
+            }
+            fn touch(&mut self, now: Timestamp) {
+                self.modified = Some(now);
+            }
+        }
+    };
+}
+
+domain_object!(Role, "role", roles);
+domain_object!(Group, "group", groups);
+domain_object!(Policy, "policy", policies);
+domain_object!(ServiceIdentity, "service", services);

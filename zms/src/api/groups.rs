@@ -1,6 +1,7 @@
 //! Groups (`Group.rdli`): `/domain/{d}/groups`, `/domain/{d}/group/{g}[/member/{m}]`. A group is
 //! a named set of principals that roles (of any domain) can hold as one member.
 
+use super::objects::{self, Target};
 use super::{Body, Caller, St, domain, entity, no_content, same_name};
 use crate::error::{ZmsError, ZmsResult};
 use axum::Json;
@@ -8,17 +9,26 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use model::names::group_full_name;
 use model::zms::{Group, GroupMember, GroupMembership, Groups};
-use model::{MemberName, Timestamp};
+use model::{DomainName, MemberName, Timestamp};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     members: Option<bool>,
 }
 
-fn not_found(full: &str) -> ZmsError {
-    ZmsError::NotFound(format!("group not found: {full}"))
+fn names(d: &str, g: &str) -> ZmsResult<(DomainName, String)> {
+    let d = domain(d)?;
+    let full = group_full_name(d.as_str(), entity(g)?.as_str());
+    Ok((d, full))
+}
+
+fn target<'a>(d: &'a DomainName, full: &'a str) -> Target<'a> {
+    Target {
+        domain: d,
+        full,
+        resource: full,
+    }
 }
 
 /// Groups hold principals only: no nested groups (Athenz rejects them too).
@@ -31,48 +41,24 @@ fn check_member(m: &MemberName) -> ZmsResult<()> {
     }
 }
 
-fn member(name: MemberName, group: &str) -> GroupMember {
-    GroupMember {
-        member_name: name,
-        group_name: Some(group.to_string()),
-        expiration: None,
-        active: None,
-        approved: None,
-        audit_ref: None,
-        system_disabled: None,
-        principal_type: None,
-    }
-}
-
 pub async fn list_full(
     st: St,
     Path(d): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ZmsResult<Json<Groups>> {
-    let e = st.entry(domain(&d)?.as_str())?;
     let with = q.members.unwrap_or(false);
-    let list = e.doc.groups.values().cloned().map(|mut g| {
+    let list = objects::list::<Group>(&st, &domain(&d)?, |mut g| {
         if !with {
             g.group_members = None;
         }
         g
-    });
-    Ok(Json(Groups {
-        list: list.collect(),
-    }))
+    })?;
+    Ok(Json(Groups { list }))
 }
 
 pub async fn get(st: St, Path((d, g)): Path<(String, String)>) -> ZmsResult<Json<Group>> {
-    let (d, g) = (domain(&d)?, entity(&g)?);
-    let full = group_full_name(d.as_str(), g.as_str());
-    let e = st.entry(d.as_str())?;
-    Ok(Json(
-        e.doc
-            .groups
-            .get(&full)
-            .cloned()
-            .ok_or_else(|| not_found(&full))?,
-    ))
+    let (d, full) = names(&d, &g)?;
+    Ok(Json(objects::get::<Group>(&st, &d, &full)?))
 }
 
 pub async fn put(
@@ -81,11 +67,8 @@ pub async fn put(
     Path((d, g)): Path<(String, String)>,
     Body(mut group): Body<Group>,
 ) -> ZmsResult<Response> {
-    let (d, g) = (domain(&d)?, entity(&g)?);
-    let full = group_full_name(d.as_str(), g.as_str());
+    let (d, full) = names(&d, &g)?;
     same_name("name", &group.name, &full)?;
-    st.entry(d.as_str())?;
-    st.authorize(&caller.principal, "update", &full)?;
     group.name = full.clone();
     let mut seen = std::collections::HashSet::new();
     let mut members = group.group_members.take().unwrap_or_default();
@@ -95,18 +78,7 @@ pub async fn put(
         m.group_name = Some(full.clone());
     }
     group.group_members = Some(members);
-    let details = serde_json::to_value(&group).ok();
-    st.update_domain(
-        caller.change("putGroup", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let mut group = group.clone();
-            group.modified = Some(now);
-            doc.groups.insert(full.clone(), group);
-            Ok(details.clone())
-        },
-    )
-    .await?;
+    objects::put(&st, &caller, target(&d, &full), "putGroup", group).await?;
     Ok(no_content())
 }
 
@@ -115,15 +87,9 @@ pub async fn delete(
     caller: Caller,
     Path((d, g)): Path<(String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, g) = (domain(&d)?, entity(&g)?);
-    let full = group_full_name(d.as_str(), g.as_str());
-    st.entry(d.as_str())?
-        .doc
-        .groups
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "delete", &full)?;
+    let (d, full) = names(&d, &g)?;
     // A group still held by a role would silently stop granting; Athenz refuses the delete.
+    let as_member = MemberName::Group(full.clone());
     let holders: Vec<String> = st.read(|c| {
         c.domains
             .values()
@@ -132,7 +98,7 @@ pub async fn delete(
                 r.role_members
                     .iter()
                     .flatten()
-                    .any(|m| m.member_name == MemberName::Group(full.clone()))
+                    .any(|m| m.member_name == as_member)
             })
             .map(|r| r.name.clone())
             .collect()
@@ -143,15 +109,7 @@ pub async fn delete(
             holders.join(", ")
         )));
     }
-    st.update_domain(
-        caller.change("deleteGroup", full.clone()),
-        d.as_str(),
-        |doc, _| {
-            doc.groups.remove(&full).ok_or_else(|| not_found(&full))?;
-            Ok(None)
-        },
-    )
-    .await?;
+    objects::delete::<Group>(&st, &caller, target(&d, &full), "deleteGroup").await?;
     Ok(no_content())
 }
 
@@ -159,10 +117,9 @@ pub async fn get_member(
     st: St,
     Path((d, g, m)): Path<(String, String, String)>,
 ) -> ZmsResult<Json<GroupMembership>> {
-    let (d, g, m) = (domain(&d)?, entity(&g)?, MemberName::parse(&m)?);
-    let full = group_full_name(d.as_str(), g.as_str());
-    let e = st.entry(d.as_str())?;
-    let group = e.doc.groups.get(&full).ok_or_else(|| not_found(&full))?;
+    let (d, full) = names(&d, &g)?;
+    let m = MemberName::parse(&m)?;
+    let group = objects::get::<Group>(&st, &d, &full)?;
     let entry = group
         .group_members
         .iter()
@@ -185,7 +142,8 @@ pub async fn put_member(
     Path((d, g, m)): Path<(String, String, String)>,
     Body(body): Body<GroupMembership>,
 ) -> ZmsResult<Response> {
-    let (d, g, m) = (domain(&d)?, entity(&g)?, MemberName::parse(&m)?);
+    let (d, full) = names(&d, &g)?;
+    let m = MemberName::parse(&m)?;
     if body.member_name != m {
         return Err(ZmsError::BadRequest(format!(
             "memberName {} does not match the path ({m})",
@@ -193,27 +151,26 @@ pub async fn put_member(
         )));
     }
     check_member(&m)?;
-    let full = group_full_name(d.as_str(), g.as_str());
-    st.entry(d.as_str())?
-        .doc
-        .groups
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
-    let mut gm = member(m, &full);
-    gm.expiration = body.expiration;
-    gm.audit_ref = caller.audit_ref.clone();
-    let details = serde_json::to_value(&gm).ok();
-    st.update_domain(
-        caller.change("putGroupMembership", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let group = doc.groups.get_mut(&full).ok_or_else(|| not_found(&full))?;
-            let list = group.group_members.get_or_insert_with(Vec::new);
-            list.retain(|x| x.member_name != gm.member_name);
-            list.push(gm.clone());
-            group.modified = Some(now);
-            Ok(details.clone())
+    let member = GroupMember {
+        member_name: m,
+        group_name: Some(full.clone()),
+        expiration: body.expiration,
+        active: None,
+        approved: None,
+        audit_ref: caller.audit_ref.clone(),
+        system_disabled: None,
+        principal_type: None,
+    };
+    objects::edit::<Group>(
+        &st,
+        &caller,
+        target(&d, &full),
+        "putGroupMembership",
+        |group| {
+            objects::upsert(&mut group.group_members, &member, |x| {
+                x.member_name == member.member_name
+            });
+            Ok(serde_json::to_value(&member).ok())
         },
     )
     .await?;
@@ -225,28 +182,20 @@ pub async fn delete_member(
     caller: Caller,
     Path((d, g, m)): Path<(String, String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, g, m) = (domain(&d)?, entity(&g)?, MemberName::parse(&m)?);
-    let full = group_full_name(d.as_str(), g.as_str());
-    st.entry(d.as_str())?
-        .doc
-        .groups
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
-    let details = Some(serde_json::json!({ "memberName": m.to_string() }));
-    st.update_domain(
-        caller.change("deleteGroupMembership", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let group = doc.groups.get_mut(&full).ok_or_else(|| not_found(&full))?;
-            let list = group.group_members.get_or_insert_with(Vec::new);
-            let before = list.len();
-            list.retain(|x| x.member_name != m);
-            if list.len() == before {
-                return Err(ZmsError::NotFound(format!("{m} is not a member of {full}")));
-            }
-            group.modified = Some(now);
-            Ok(details.clone())
+    let (d, full) = names(&d, &g)?;
+    let m = MemberName::parse(&m)?;
+    objects::edit::<Group>(
+        &st,
+        &caller,
+        target(&d, &full),
+        "deleteGroupMembership",
+        |group| {
+            objects::remove(
+                &mut group.group_members,
+                |x| x.member_name == m,
+                || format!("{m} is not a member of {full}"),
+            )?;
+            Ok(Some(serde_json::json!({ "memberName": m.to_string() })))
         },
     )
     .await?;

@@ -5,6 +5,7 @@
 mod access;
 mod domains;
 mod groups;
+mod objects;
 mod policies;
 mod roles;
 mod services;

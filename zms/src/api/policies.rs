@@ -1,11 +1,13 @@
 //! Policies and assertions (`Policy.rdli`): `/domain/{d}/polic(y|ies)`, `/domain/{d}/policy/{p}`,
 //! `/domain/{d}/policy/{p}/assertion[/{id}]`. Writes need `update`/`delete` on `{d}:policy.{p}`.
 
+use super::objects::{self, Target};
 use super::{Body, Caller, St, domain, entity, no_content, same_name};
 use crate::error::{ZmsError, ZmsResult};
 use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::Response;
+use model::DomainName;
 use model::names::{is_compound_name, policy_full_name};
 use model::zms::{Assertion, Policies, Policy, PolicyList};
 use serde::Deserialize;
@@ -13,13 +15,8 @@ use serde::Deserialize;
 const MAX_ASSERTION_FIELD: usize = 1024;
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     assertions: Option<bool>,
-}
-
-fn not_found(full: &str) -> ZmsError {
-    ZmsError::NotFound(format!("policy not found: {full}"))
 }
 
 /// Checks and normalizes an assertion (`ZMSUtils.validatePolicyAssertion`): the resource carries a
@@ -74,17 +71,23 @@ fn normalize(d: &str, mut a: Assertion, case_sensitive: bool) -> ZmsResult<Asser
     Ok(a)
 }
 
+fn names(d: &str, p: &str) -> ZmsResult<(DomainName, String)> {
+    let d = domain(d)?;
+    let full = policy_full_name(d.as_str(), entity(p)?.as_str());
+    Ok((d, full))
+}
+
+fn target<'a>(d: &'a DomainName, full: &'a str) -> Target<'a> {
+    Target {
+        domain: d,
+        full,
+        resource: full,
+    }
+}
+
 pub async fn list(st: St, Path(d): Path<String>) -> ZmsResult<Json<PolicyList>> {
-    let e = st.entry(domain(&d)?.as_str())?;
-    let names = e
-        .doc
-        .policies
-        .keys()
-        .filter_map(|k| k.split_once(":policy.").map(|(_, p)| p.to_string()));
-    Ok(Json(PolicyList {
-        names: names.collect(),
-        next: None,
-    }))
+    let names = objects::short_names::<Policy>(&st, &domain(&d)?, ":policy.")?;
+    Ok(Json(PolicyList { names, next: None }))
 }
 
 pub async fn list_full(
@@ -92,30 +95,19 @@ pub async fn list_full(
     Path(d): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ZmsResult<Json<Policies>> {
-    let e = st.entry(domain(&d)?.as_str())?;
     let with = q.assertions.unwrap_or(false);
-    let list = e.doc.policies.values().cloned().map(|mut p| {
+    let list = objects::list::<Policy>(&st, &domain(&d)?, |mut p| {
         if !with {
             p.assertions.clear();
         }
         p
-    });
-    Ok(Json(Policies {
-        list: list.collect(),
-    }))
+    })?;
+    Ok(Json(Policies { list }))
 }
 
 pub async fn get(st: St, Path((d, p)): Path<(String, String)>) -> ZmsResult<Json<Policy>> {
-    let (d, p) = (domain(&d)?, entity(&p)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
-    let e = st.entry(d.as_str())?;
-    Ok(Json(
-        e.doc
-            .policies
-            .get(&full)
-            .cloned()
-            .ok_or_else(|| not_found(&full))?,
-    ))
+    let (d, full) = names(&d, &p)?;
+    Ok(Json(objects::get::<Policy>(&st, &d, &full)?))
 }
 
 pub async fn put(
@@ -124,11 +116,8 @@ pub async fn put(
     Path((d, p)): Path<(String, String)>,
     Body(mut policy): Body<Policy>,
 ) -> ZmsResult<Response> {
-    let (d, p) = (domain(&d)?, entity(&p)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
+    let (d, full) = names(&d, &p)?;
     same_name("name", &policy.name, &full)?;
-    st.entry(d.as_str())?;
-    st.authorize(&caller.principal, "update", &full)?;
     policy.name = full.clone();
     let cs = policy.case_sensitive == Some(true);
     let assertions = std::mem::take(&mut policy.assertions)
@@ -136,6 +125,8 @@ pub async fn put(
         .map(|a| normalize(d.as_str(), a, cs))
         .collect::<ZmsResult<Vec<_>>>()?;
     let details = serde_json::to_value(&policy).ok();
+    st.entry(d.as_str())?;
+    st.authorize(&caller.principal, "update", &full)?;
     st.update_domain(
         caller.change("putPolicy", full.clone()),
         d.as_str(),
@@ -158,28 +149,13 @@ pub async fn delete(
     caller: Caller,
     Path((d, p)): Path<(String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, p) = (domain(&d)?, entity(&p)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
-    if p.as_str() == "admin" {
+    let (d, full) = names(&d, &p)?;
+    if full.ends_with(":policy.admin") {
         return Err(ZmsError::BadRequest(format!(
             "{full}: the admin policy cannot be deleted"
         )));
     }
-    st.entry(d.as_str())?
-        .doc
-        .policies
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "delete", &full)?;
-    st.update_domain(
-        caller.change("deletePolicy", full.clone()),
-        d.as_str(),
-        |doc, _| {
-            doc.policies.remove(&full).ok_or_else(|| not_found(&full))?;
-            Ok(None)
-        },
-    )
-    .await?;
+    objects::delete::<Policy>(&st, &caller, target(&d, &full), "deletePolicy").await?;
     Ok(no_content())
 }
 
@@ -188,17 +164,20 @@ fn assertion_id(text: &str) -> ZmsResult<i64> {
         .map_err(|_| ZmsError::BadRequest(format!("assertion id {text:?} is not a number")))
 }
 
+fn assertion_not_found(id: i64, full: &str) -> String {
+    format!("assertion {id} not found in {full}")
+}
+
 pub async fn get_assertion(
     st: St,
     Path((d, p, id)): Path<(String, String, String)>,
 ) -> ZmsResult<Json<Assertion>> {
-    let (d, p, id) = (domain(&d)?, entity(&p)?, assertion_id(&id)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
-    let e = st.entry(d.as_str())?;
-    let policy = e.doc.policies.get(&full).ok_or_else(|| not_found(&full))?;
-    let a = policy.assertions.iter().find(|a| a.id == Some(id)).cloned();
+    let (d, full) = names(&d, &p)?;
+    let id = assertion_id(&id)?;
+    let policy = objects::get::<Policy>(&st, &d, &full)?;
+    let a = policy.assertions.into_iter().find(|a| a.id == Some(id));
     Ok(Json(a.ok_or_else(|| {
-        ZmsError::NotFound(format!("assertion {id} not found in {full}"))
+        ZmsError::NotFound(assertion_not_found(id, &full))
     })?))
 }
 
@@ -208,12 +187,10 @@ pub async fn put_assertion(
     Path((d, p)): Path<(String, String)>,
     Body(a): Body<Assertion>,
 ) -> ZmsResult<Json<Assertion>> {
-    let (d, p) = (domain(&d)?, entity(&p)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
-    let e = st.entry(d.as_str())?;
-    let policy = e.doc.policies.get(&full).ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
+    let (d, full) = names(&d, &p)?;
+    let policy = objects::get::<Policy>(&st, &d, &full)?;
     let a = normalize(d.as_str(), a, policy.case_sensitive == Some(true))?;
+    st.authorize(&caller.principal, "update", &full)?;
     let mut added = None;
     st.update_domain(
         caller.change("putAssertion", full.clone()),
@@ -221,7 +198,7 @@ pub async fn put_assertion(
         |doc, now| {
             let stored = doc
                 .add_assertion(&full, a.clone())
-                .ok_or_else(|| not_found(&full))?;
+                .ok_or_else(|| objects::not_found::<Policy>(&full))?;
             if let Some(p) = doc.policies.get_mut(&full) {
                 p.modified = Some(now);
             }
@@ -241,32 +218,23 @@ pub async fn delete_assertion(
     caller: Caller,
     Path((d, p, id)): Path<(String, String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, p, id) = (domain(&d)?, entity(&p)?, assertion_id(&id)?);
-    let full = policy_full_name(d.as_str(), p.as_str());
-    st.entry(d.as_str())?
-        .doc
-        .policies
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
-    let details = Some(serde_json::json!({ "assertionId": id }));
-    st.update_domain(
-        caller.change("deleteAssertion", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let policy = doc
-                .policies
-                .get_mut(&full)
-                .ok_or_else(|| not_found(&full))?;
-            let before = policy.assertions.len();
-            policy.assertions.retain(|a| a.id != Some(id));
-            if policy.assertions.len() == before {
-                return Err(ZmsError::NotFound(format!(
-                    "assertion {id} not found in {full}"
-                )));
-            }
-            policy.modified = Some(now);
-            Ok(details.clone())
+    let (d, full) = names(&d, &p)?;
+    let id = assertion_id(&id)?;
+    objects::edit::<Policy>(
+        &st,
+        &caller,
+        target(&d, &full),
+        "deleteAssertion",
+        |policy| {
+            let mut list = Some(std::mem::take(&mut policy.assertions));
+            let removed = objects::remove(
+                &mut list,
+                |a| a.id == Some(id),
+                || assertion_not_found(id, &full),
+            );
+            policy.assertions = list.unwrap_or_default();
+            removed?;
+            Ok(Some(serde_json::json!({ "assertionId": id })))
         },
     )
     .await?;

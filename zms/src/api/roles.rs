@@ -1,6 +1,7 @@
 //! Roles and role membership (`Role.rdli`): `/domain/{d}/role[s]`, `/domain/{d}/role/{r}`,
 //! `/domain/{d}/role/{r}/member/{m}`. Writes need `update` (or `delete`) on `{d}:role.{r}`.
 
+use super::objects::{self, Target};
 use super::{Body, Caller, St, domain, entity, no_content, same_name};
 use crate::error::{ZmsError, ZmsResult};
 use crate::state::AppState;
@@ -9,11 +10,10 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use model::names::role_full_name;
 use model::zms::{Membership, Role, RoleAuditLog, RoleList, RoleMember, Roles};
-use model::{MemberName, Timestamp};
+use model::{DomainName, MemberName, Timestamp};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     members: Option<bool>,
 }
@@ -24,23 +24,24 @@ pub struct GetQuery {
     audit_log: Option<bool>,
 }
 
-fn without_members(mut r: Role) -> Role {
-    r.role_members = None;
-    r.members = None;
-    r
+/// Parses the path names: the domain and the role's full name.
+fn names(d: &str, r: &str) -> ZmsResult<(DomainName, String)> {
+    let d = domain(d)?;
+    let full = role_full_name(d.as_str(), entity(r)?.as_str());
+    Ok((d, full))
+}
+
+fn target<'a>(d: &'a DomainName, full: &'a str) -> Target<'a> {
+    Target {
+        domain: d,
+        full,
+        resource: full,
+    }
 }
 
 pub async fn list(st: St, Path(d): Path<String>) -> ZmsResult<Json<RoleList>> {
-    let e = st.entry(domain(&d)?.as_str())?;
-    let names = e
-        .doc
-        .roles
-        .keys()
-        .filter_map(|k| k.split_once(":role.").map(|(_, r)| r.to_string()));
-    Ok(Json(RoleList {
-        names: names.collect(),
-        next: None,
-    }))
+    let names = objects::short_names::<Role>(&st, &domain(&d)?, ":role.")?;
+    Ok(Json(RoleList { names, next: None }))
 }
 
 pub async fn list_full(
@@ -48,17 +49,15 @@ pub async fn list_full(
     Path(d): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ZmsResult<Json<Roles>> {
-    let e = st.entry(domain(&d)?.as_str())?;
     let with = q.members.unwrap_or(false);
-    let list = e
-        .doc
-        .roles
-        .values()
-        .cloned()
-        .map(|r| if with { r } else { without_members(r) });
-    Ok(Json(Roles {
-        list: list.collect(),
-    }))
+    let list = objects::list::<Role>(&st, &domain(&d)?, |mut r| {
+        if !with {
+            r.role_members = None;
+            r.members = None;
+        }
+        r
+    })?;
+    Ok(Json(Roles { list }))
 }
 
 pub async fn get(
@@ -66,15 +65,8 @@ pub async fn get(
     Path((d, r)): Path<(String, String)>,
     Query(q): Query<GetQuery>,
 ) -> ZmsResult<Json<Role>> {
-    let (d, r) = (domain(&d)?, entity(&r)?);
-    let full = role_full_name(d.as_str(), r.as_str());
-    let mut role = st
-        .entry(d.as_str())?
-        .doc
-        .roles
-        .get(&full)
-        .cloned()
-        .ok_or_else(|| not_found(&full))?;
+    let (d, full) = names(&d, &r)?;
+    let mut role = objects::get::<Role>(&st, &d, &full)?;
     if q.audit_log == Some(true) {
         let records = st.store().audit_log(d.as_str(), 1000, None).await?;
         let log = records
@@ -107,10 +99,6 @@ fn member_of_details(details: &str) -> Option<String> {
     v.get("memberName")?.as_str().map(str::to_string)
 }
 
-fn not_found(full: &str) -> ZmsError {
-    ZmsError::NotFound(format!("role not found: {full}"))
-}
-
 /// Groups named as members must exist (Athenz `validateRoleMemberPrincipals`).
 fn check_group_member(st: &AppState, m: &MemberName) -> ZmsResult<()> {
     let MemberName::Group(g) = m else {
@@ -133,11 +121,8 @@ pub async fn put(
     Path((d, r)): Path<(String, String)>,
     Body(mut role): Body<Role>,
 ) -> ZmsResult<Response> {
-    let (d, r) = (domain(&d)?, entity(&r)?);
-    let full = role_full_name(d.as_str(), r.as_str());
+    let (d, full) = names(&d, &r)?;
     same_name("name", &role.name, &full)?;
-    st.entry(d.as_str())?;
-    st.authorize(&caller.principal, "update", &full)?;
     role.name = full.clone();
     role.audit_log = None;
     let mut members: Vec<RoleMember> = role.role_members.take().unwrap_or_default();
@@ -170,18 +155,7 @@ pub async fn put(
         role.trust = Some(t.to_string());
     }
     role.role_members = Some(members);
-    let details = serde_json::to_value(&role).ok();
-    st.update_domain(
-        caller.change("putRole", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let mut role = role.clone();
-            role.modified = Some(now);
-            doc.roles.insert(full.clone(), role);
-            Ok(details.clone())
-        },
-    )
-    .await?;
+    objects::put(&st, &caller, target(&d, &full), "putRole", role).await?;
     Ok(no_content())
 }
 
@@ -190,28 +164,13 @@ pub async fn delete(
     caller: Caller,
     Path((d, r)): Path<(String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, r) = (domain(&d)?, entity(&r)?);
-    let full = role_full_name(d.as_str(), r.as_str());
-    if r.as_str() == "admin" {
+    let (d, full) = names(&d, &r)?;
+    if full.ends_with(":role.admin") {
         return Err(ZmsError::BadRequest(format!(
             "{full}: the admin role cannot be deleted"
         )));
     }
-    st.entry(d.as_str())?
-        .doc
-        .roles
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "delete", &full)?;
-    st.update_domain(
-        caller.change("deleteRole", full.clone()),
-        d.as_str(),
-        |doc, _| {
-            doc.roles.remove(&full).ok_or_else(|| not_found(&full))?;
-            Ok(None)
-        },
-    )
-    .await?;
+    objects::delete::<Role>(&st, &caller, target(&d, &full), "deleteRole").await?;
     Ok(no_content())
 }
 
@@ -219,10 +178,9 @@ pub async fn get_member(
     st: St,
     Path((d, r, m)): Path<(String, String, String)>,
 ) -> ZmsResult<Json<Membership>> {
-    let (d, r, m) = (domain(&d)?, entity(&r)?, MemberName::parse(&m)?);
-    let full = role_full_name(d.as_str(), r.as_str());
-    let e = st.entry(d.as_str())?;
-    let role = e.doc.roles.get(&full).ok_or_else(|| not_found(&full))?;
+    let (d, full) = names(&d, &r)?;
+    let m = MemberName::parse(&m)?;
+    let role = objects::get::<Role>(&st, &d, &full)?;
     let entry = role
         .role_members
         .iter()
@@ -230,7 +188,10 @@ pub async fn get_member(
         .find(|x| x.member_name == m);
     let now = Timestamp::now();
     let is_member = match &m {
-        MemberName::Principal(p) => st.read(|c| e.compiled.has_role_member(c, &full, p, now))?,
+        MemberName::Principal(p) => {
+            let e = st.entry(d.as_str())?;
+            st.read(|c| e.compiled.has_role_member(c, &full, p, now))?
+        }
         _ => entry.is_some_and(|x| x.is_effective(now)),
     };
     Ok(Json(Membership {
@@ -253,46 +214,36 @@ pub async fn put_member(
     Path((d, r, m)): Path<(String, String, String)>,
     Body(body): Body<Membership>,
 ) -> ZmsResult<Response> {
-    let (d, r, m) = (domain(&d)?, entity(&r)?, MemberName::parse(&m)?);
+    let (d, full) = names(&d, &r)?;
+    let m = MemberName::parse(&m)?;
     if body.member_name != m {
         return Err(ZmsError::BadRequest(format!(
             "memberName {} does not match the path ({m})",
             body.member_name
         )));
     }
-    let full = role_full_name(d.as_str(), r.as_str());
     if let Some(rn) = &body.role_name {
         same_name("roleName", rn, &full)?;
     }
-    let e = st.entry(d.as_str())?;
-    let role = e.doc.roles.get(&full).ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
-    if role.trust.is_some() {
-        return Err(ZmsError::BadRequest(format!(
-            "{full} is a delegated role and cannot have members"
-        )));
-    }
     check_group_member(&st, &m)?;
-    let mut member = RoleMember::new(m.clone());
+    let mut member = RoleMember::new(m);
     member.expiration = body.expiration;
     member.review_reminder = body.review_reminder;
     member.audit_ref = caller.audit_ref.clone();
     member.request_principal = Some(caller.principal.to_string());
-    let details = serde_json::to_value(&member).ok();
-    st.update_domain(
-        caller.change("putMembership", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let role = doc.roles.get_mut(&full).ok_or_else(|| not_found(&full))?;
-            let mut member = member.clone();
-            member.request_time = Some(now);
-            let list = role.role_members.get_or_insert_with(Vec::new);
-            list.retain(|x| x.member_name != member.member_name);
-            list.push(member);
-            role.modified = Some(now);
-            Ok(details.clone())
-        },
-    )
+    member.request_time = Some(Timestamp::now());
+    objects::edit::<Role>(&st, &caller, target(&d, &full), "putMembership", |role| {
+        if role.trust.is_some() {
+            return Err(ZmsError::BadRequest(format!(
+                "{} is a delegated role and cannot have members",
+                role.name
+            )));
+        }
+        objects::upsert(&mut role.role_members, &member, |x| {
+            x.member_name == member.member_name
+        });
+        Ok(serde_json::to_value(&member).ok())
+    })
     .await?;
     Ok(no_content())
 }
@@ -302,28 +253,20 @@ pub async fn delete_member(
     caller: Caller,
     Path((d, r, m)): Path<(String, String, String)>,
 ) -> ZmsResult<Response> {
-    let (d, r, m) = (domain(&d)?, entity(&r)?, MemberName::parse(&m)?);
-    let full = role_full_name(d.as_str(), r.as_str());
-    st.entry(d.as_str())?
-        .doc
-        .roles
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &full)?;
-    let details = Some(serde_json::json!({ "memberName": m.to_string() }));
-    st.update_domain(
-        caller.change("deleteMembership", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let role = doc.roles.get_mut(&full).ok_or_else(|| not_found(&full))?;
-            let list = role.role_members.get_or_insert_with(Vec::new);
-            let before = list.len();
-            list.retain(|x| x.member_name != m);
-            if list.len() == before {
-                return Err(ZmsError::NotFound(format!("{m} is not a member of {full}")));
-            }
-            role.modified = Some(now);
-            Ok(details.clone())
+    let (d, full) = names(&d, &r)?;
+    let m = MemberName::parse(&m)?;
+    objects::edit::<Role>(
+        &st,
+        &caller,
+        target(&d, &full),
+        "deleteMembership",
+        |role| {
+            objects::remove(
+                &mut role.role_members,
+                |x| x.member_name == m,
+                || format!("{m} is not a member of {full}"),
+            )?;
+            Ok(Some(serde_json::json!({ "memberName": m.to_string() })))
         },
     )
     .await?;

@@ -2,37 +2,42 @@
 //! public keys, and system attributes such as `providerEndpoint`, which only a principal with
 //! `update` on `sys.auth:meta.service.{attribute}.{domain}` may set.
 
+use super::objects::{self, Target};
 use super::{Body, Caller, St, domain, no_content, same_name};
 use crate::error::{ZmsError, ZmsResult};
 use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::Response;
-use model::SimpleName;
 use model::crypto::VerifyingKey;
 use model::names::service_full_name;
 use model::zms::{
     PublicKeyEntry, ServiceIdentities, ServiceIdentity, ServiceIdentityList,
     ServiceIdentitySystemMeta,
 };
+use model::{DomainName, SimpleName};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     publickeys: Option<bool>,
     hosts: Option<bool>,
 }
 
-fn not_found(full: &str) -> ZmsError {
-    ZmsError::NotFound(format!("service not found: {full}"))
-}
-
-fn names(d: &str, s: &str) -> ZmsResult<(model::DomainName, String, String)> {
+/// The domain, the full name `d.s` and the resource `d:service.s` writes are authorized on.
+fn names(d: &str, s: &str) -> ZmsResult<(DomainName, String, String)> {
     let d = domain(d)?;
     let s = SimpleName::parse(s)?;
     let full = service_full_name(d.as_str(), s.as_str());
     let resource = format!("{d}:service.{s}");
     Ok((d, full, resource))
+}
+
+fn target<'a>(d: &'a DomainName, full: &'a str, resource: &'a str) -> Target<'a> {
+    Target {
+        domain: d,
+        full,
+        resource,
+    }
 }
 
 /// A public key must be the ybase64 of a PEM public key that parses, under a simple-name id.
@@ -49,18 +54,8 @@ fn check_key(k: &PublicKeyEntry) -> ZmsResult<()> {
 }
 
 pub async fn list(st: St, Path(d): Path<String>) -> ZmsResult<Json<ServiceIdentityList>> {
-    let d = domain(&d)?;
-    let e = st.entry(d.as_str())?;
-    let prefix = format!("{d}.");
-    let names = e
-        .doc
-        .services
-        .keys()
-        .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string));
-    Ok(Json(ServiceIdentityList {
-        names: names.collect(),
-        next: None,
-    }))
+    let names = objects::short_names::<ServiceIdentity>(&st, &domain(&d)?, ".")?;
+    Ok(Json(ServiceIdentityList { names, next: None }))
 }
 
 pub async fn list_full(
@@ -68,8 +63,7 @@ pub async fn list_full(
     Path(d): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ZmsResult<Json<ServiceIdentities>> {
-    let e = st.entry(domain(&d)?.as_str())?;
-    let list = e.doc.services.values().cloned().map(|mut s| {
+    let list = objects::list::<ServiceIdentity>(&st, &domain(&d)?, |mut s| {
         if q.publickeys != Some(true) {
             s.public_keys = None;
         }
@@ -77,22 +71,13 @@ pub async fn list_full(
             s.hosts = None;
         }
         s
-    });
-    Ok(Json(ServiceIdentities {
-        list: list.collect(),
-    }))
+    })?;
+    Ok(Json(ServiceIdentities { list }))
 }
 
 pub async fn get(st: St, Path((d, s)): Path<(String, String)>) -> ZmsResult<Json<ServiceIdentity>> {
     let (d, full, _) = names(&d, &s)?;
-    let e = st.entry(d.as_str())?;
-    Ok(Json(
-        e.doc
-            .services
-            .get(&full)
-            .cloned()
-            .ok_or_else(|| not_found(&full))?,
-    ))
+    Ok(Json(objects::get::<ServiceIdentity>(&st, &d, &full)?))
 }
 
 pub async fn put(
@@ -103,14 +88,10 @@ pub async fn put(
 ) -> ZmsResult<Response> {
     let (d, full, resource) = names(&d, &s)?;
     same_name("name", &svc.name, &full)?;
-    let e = st.entry(d.as_str())?;
-    st.authorize(&caller.principal, "update", &resource)?;
     svc.name = full.clone();
-    let current = e
-        .doc
-        .services
-        .get(&full)
-        .and_then(|x| x.provider_endpoint.clone());
+    let current = objects::get::<ServiceIdentity>(&st, &d, &full)
+        .ok()
+        .and_then(|x| x.provider_endpoint);
     if svc.provider_endpoint.is_some() && svc.provider_endpoint != current {
         return Err(ZmsError::BadRequest(format!(
             "providerEndpoint is a system attribute: set it with PUT /domain/{d}/service/{s}/meta/system/providerendpoint"
@@ -127,16 +108,12 @@ pub async fn put(
             )));
         }
     }
-    let details = serde_json::to_value(&svc).ok();
-    st.update_domain(
-        caller.change("putServiceIdentity", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let mut svc = svc.clone();
-            svc.modified = Some(now);
-            doc.services.insert(full.clone(), svc);
-            Ok(details.clone())
-        },
+    objects::put(
+        &st,
+        &caller,
+        target(&d, &full, &resource),
+        "putServiceIdentity",
+        svc,
     )
     .await?;
     Ok(no_content())
@@ -148,22 +125,18 @@ pub async fn delete(
     Path((d, s)): Path<(String, String)>,
 ) -> ZmsResult<Response> {
     let (d, full, resource) = names(&d, &s)?;
-    st.entry(d.as_str())?
-        .doc
-        .services
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "delete", &resource)?;
-    st.update_domain(
-        caller.change("deleteServiceIdentity", full.clone()),
-        d.as_str(),
-        |doc, _| {
-            doc.services.remove(&full).ok_or_else(|| not_found(&full))?;
-            Ok(None)
-        },
+    objects::delete::<ServiceIdentity>(
+        &st,
+        &caller,
+        target(&d, &full, &resource),
+        "deleteServiceIdentity",
     )
     .await?;
     Ok(no_content())
+}
+
+fn key_not_found(id: &str, full: &str) -> String {
+    format!("public key {id:?} not found in {full}")
 }
 
 pub async fn get_key(
@@ -171,16 +144,10 @@ pub async fn get_key(
     Path((d, s, id)): Path<(String, String, String)>,
 ) -> ZmsResult<Json<PublicKeyEntry>> {
     let (d, full, _) = names(&d, &s)?;
-    let e = st.entry(d.as_str())?;
-    let svc = e.doc.services.get(&full).ok_or_else(|| not_found(&full))?;
-    let k = svc
-        .public_keys
-        .iter()
-        .flatten()
-        .find(|k| k.id == id)
-        .cloned();
+    let svc = objects::get::<ServiceIdentity>(&st, &d, &full)?;
+    let k = svc.public_keys.into_iter().flatten().find(|k| k.id == id);
     Ok(Json(k.ok_or_else(|| {
-        ZmsError::NotFound(format!("public key {id:?} not found in {full}"))
+        ZmsError::NotFound(key_not_found(&id, &full))
     })?))
 }
 
@@ -193,26 +160,14 @@ pub async fn put_key(
     let (d, full, resource) = names(&d, &s)?;
     same_name("id", &key.id, &id)?;
     check_key(&key)?;
-    st.entry(d.as_str())?
-        .doc
-        .services
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &resource)?;
-    let details = Some(serde_json::json!({ "keyId": key.id }));
-    st.update_domain(
-        caller.change("putPublicKeyEntry", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let svc = doc
-                .services
-                .get_mut(&full)
-                .ok_or_else(|| not_found(&full))?;
-            let keys = svc.public_keys.get_or_insert_with(Vec::new);
-            keys.retain(|k| k.id != key.id);
-            keys.push(key.clone());
-            svc.modified = Some(now);
-            Ok(details.clone())
+    objects::edit::<ServiceIdentity>(
+        &st,
+        &caller,
+        target(&d, &full, &resource),
+        "putPublicKeyEntry",
+        |svc| {
+            objects::upsert(&mut svc.public_keys, &key, |k| k.id == key.id);
+            Ok(Some(serde_json::json!({ "keyId": key.id })))
         },
     )
     .await?;
@@ -225,31 +180,18 @@ pub async fn delete_key(
     Path((d, s, id)): Path<(String, String, String)>,
 ) -> ZmsResult<Response> {
     let (d, full, resource) = names(&d, &s)?;
-    st.entry(d.as_str())?
-        .doc
-        .services
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(&caller.principal, "update", &resource)?;
-    let details = Some(serde_json::json!({ "keyId": id }));
-    st.update_domain(
-        caller.change("deletePublicKeyEntry", full.clone()),
-        d.as_str(),
-        |doc, now| {
-            let svc = doc
-                .services
-                .get_mut(&full)
-                .ok_or_else(|| not_found(&full))?;
-            let keys = svc.public_keys.get_or_insert_with(Vec::new);
-            let before = keys.len();
-            keys.retain(|k| k.id != id);
-            if keys.len() == before {
-                return Err(ZmsError::NotFound(format!(
-                    "public key {id:?} not found in {full}"
-                )));
-            }
-            svc.modified = Some(now);
-            Ok(details.clone())
+    objects::edit::<ServiceIdentity>(
+        &st,
+        &caller,
+        target(&d, &full, &resource),
+        "deletePublicKeyEntry",
+        |svc| {
+            objects::remove(
+                &mut svc.public_keys,
+                |k| k.id == id,
+                || key_not_found(&id, &full),
+            )?;
+            Ok(Some(serde_json::json!({ "keyId": id })))
         },
     )
     .await?;
@@ -294,26 +236,10 @@ pub async fn put_system_meta(
     {
         check_endpoint(v)?;
     }
-    st.entry(d.as_str())?
-        .doc
-        .services
-        .get(&full)
-        .ok_or_else(|| not_found(&full))?;
-    st.authorize(
-        &caller.principal,
-        "update",
-        &format!("sys.auth:meta.service.{attribute}.{d}"),
-    )?;
+    let resource = format!("sys.auth:meta.service.{attribute}.{d}");
     let details = serde_json::to_value(&meta).ok();
-    let change = caller.change(
-        "putServiceIdentitySystemMeta",
-        format!("{full}:meta.{attribute}"),
-    );
-    st.update_domain(change, d.as_str(), |doc, now| {
-        let svc = doc
-            .services
-            .get_mut(&full)
-            .ok_or_else(|| not_found(&full))?;
+    let t = target(&d, &full, &resource);
+    objects::edit::<ServiceIdentity>(&st, &caller, t, "putServiceIdentitySystemMeta", |svc| {
         let slot = match attribute.as_str() {
             "providerendpoint" => &mut svc.provider_endpoint,
             "clientid" => &mut svc.client_id,
@@ -321,7 +247,6 @@ pub async fn put_system_meta(
             _ => &mut svc.ssh_cert_signer_key_id,
         };
         *slot = value.clone();
-        svc.modified = Some(now);
         Ok(details.clone())
     })
     .await?;
