@@ -10,7 +10,6 @@ pub mod config;
 pub mod dev;
 pub mod doc;
 pub mod error;
-pub mod server;
 pub mod signer;
 pub mod state;
 pub mod tls;
@@ -41,6 +40,6 @@ pub async fn serve(
         });
     }
     let app = api::router(state);
-    server::run(listener, tls, app, shutdown).await;
+    server_common::accept::run(listener, tls, app, shutdown).await;
     Ok(())
 }

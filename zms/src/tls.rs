@@ -1,70 +1,11 @@
-//! TLS for ZMS: rustls over aws-lc-rs, client certificates requested (not required, so `/status`
-//! answers anyone) and verified against the configured CAs. The principal is the certificate's CN.
+//! TLS for ZMS: the shared server TLS (`server_common::tls`) configured from ZMS's settings.
 
 use crate::config::Config;
-use anyhow::Context;
-use rustls::RootCertStore;
-use rustls::server::{ServerConfig, WebPkiClientVerifier};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use std::path::Path;
 use std::sync::Arc;
 
-/// The authenticated caller of one connection.
-#[derive(Debug, Clone, Default)]
-pub struct Peer {
-    /// `domain.service` or `user.<name>`, lowercased; `None` without a usable client certificate.
-    pub principal: Option<Arc<str>>,
-}
-
-/// The process-wide crypto provider: aws-lc-rs, the only one in the dependency graph.
-pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-/// Reads every certificate in a PEM file.
-pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("parsing {}", path.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "{}: no certificate found",
-        path.display()
-    );
-    Ok(certs)
-}
+pub use server_common::tls::{Peer, load_certs, principal_of, provider};
 
 /// Builds the server TLS configuration.
-pub fn server_config(cfg: &Config) -> anyhow::Result<Arc<ServerConfig>> {
-    let mut roots = RootCertStore::empty();
-    for f in &cfg.client_ca_files {
-        for c in load_certs(f)? {
-            roots
-                .add(c)
-                .with_context(|| format!("client CA in {}", f.display()))?;
-        }
-    }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-        .allow_unauthenticated()
-        .build()?;
-    let key = PrivateKeyDer::from_pem_file(&cfg.tls_key_file)
-        .with_context(|| format!("reading key {}", cfg.tls_key_file.display()))?;
-    let mut sc = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(load_certs(&cfg.tls_cert_file)?, key)?;
-    sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(sc))
-}
-
-/// The principal named by a verified client certificate: its CN, which must be a dotted name
-/// (`domain.service`, `user.name`). Role certificates (`domain:role.r`) are not principals here.
-pub fn principal_of(certs: Option<&[CertificateDer<'_>]>) -> Option<Arc<str>> {
-    let leaf = certs?.first()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
-    let cn = cert.subject().iter_common_name().next()?.as_str().ok()?;
-    let lower = cn.to_ascii_lowercase();
-    (model::names::is_compound_name(&lower) && lower.contains('.')).then(|| Arc::from(lower))
+pub fn server_config(cfg: &Config) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    server_common::tls::server_config(&cfg.tls_cert_file, &cfg.tls_key_file, &cfg.client_ca_files)
 }

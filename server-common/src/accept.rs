@@ -1,7 +1,7 @@
 //! The accept loop: TLS handshake, the caller's principal attached to every request of the
 //! connection, HTTP/1.1 and HTTP/2 by ALPN.
 
-use crate::tls::{Peer, principal_of};
+use crate::tls::Peer;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::future::Future;
@@ -41,9 +41,7 @@ pub async fn run(
                     return;
                 }
             };
-            let peer = Peer {
-                principal: principal_of(tls.get_ref().1.peer_certificates()),
-            };
+            let peer = Peer::from_certs(tls.get_ref().1.peer_certificates());
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(peer.clone());
