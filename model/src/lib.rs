@@ -14,6 +14,7 @@ pub mod names;
 pub mod timestamp;
 pub mod ybase64;
 pub mod zms;
+pub mod zts;
 
 pub use error::ResourceError;
 pub use names::{DomainName, EntityName, MemberName, NameError, ResourceName, SimpleName};
