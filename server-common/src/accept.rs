@@ -20,7 +20,7 @@ pub async fn run(
     let acceptor = TlsAcceptor::from(tls);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, addr) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -45,6 +45,8 @@ pub async fn run(
             let svc = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(peer.clone());
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(addr));
                     app.clone().oneshot(req.map(axum::body::Body::new))
                 },
             );

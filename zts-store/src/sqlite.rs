@@ -1,0 +1,254 @@
+//! SQLite backend, for single-instance deployments and tests.
+//!
+//! The database runs in WAL mode so readers never block the writer nor each
+//! other. A refresh reads the record and writes it back inside one
+//! transaction started with `BEGIN IMMEDIATE`, which takes SQLite's write lock
+//! up front: no other writer (in this or another process) can change the
+//! record between the check and the update, and, unlike a plain `BEGIN`, two
+//! refreshes cannot both start as readers and then fail with `SQLITE_BUSY`
+//! when upgrading; they simply queue on the busy timeout. Inside one process
+//! writes are additionally serialized by a tokio mutex so they wait in order
+//! instead of polling SQLite's busy handler.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow,
+};
+
+use crate::error::StoreError;
+use crate::{CertKey, CertRecord, CertStore, Issued, MIGRATIONS_TABLE, RefreshOutcome};
+
+/// How long a writer waits for another process's write transaction before
+/// giving up with a database error.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections of a file database: readers run in parallel under WAL.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// A [`CertStore`] on one SQLite database file (or a private in-memory database).
+#[derive(Debug)]
+pub(crate) struct SqliteCertStore {
+    pool: SqlitePool,
+    /// Serializes this process's writes; `BEGIN IMMEDIATE` covers other processes.
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+impl SqliteCertStore {
+    /// Opens (creating if missing) the database of a `sqlite:` URL and migrates it.
+    pub(crate) async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Url(format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // An in-memory database lives only as long as a connection to it, and
+        // each pool connection would otherwise see its own: keep exactly one,
+        // forever.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool_options = if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(StoreError::db)?;
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.run(&pool).await.map_err(StoreError::migrate)?;
+        Ok(Self {
+            pool,
+            write_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+fn record_from_row(row: &SqliteRow) -> Result<CertRecord, StoreError> {
+    Ok(CertRecord {
+        provider: row.try_get("provider").map_err(StoreError::db)?,
+        instance_id: row.try_get("instance_id").map_err(StoreError::db)?,
+        service: row.try_get("service").map_err(StoreError::db)?,
+        current_serial: row.try_get("current_serial").map_err(StoreError::db)?,
+        current_time_ms: row.try_get("current_time_ms").map_err(StoreError::db)?,
+        current_ip: row.try_get("current_ip").map_err(StoreError::db)?,
+        prev_serial: row.try_get("prev_serial").map_err(StoreError::db)?,
+        prev_time_ms: row.try_get("prev_time_ms").map_err(StoreError::db)?,
+        prev_ip: row.try_get("prev_ip").map_err(StoreError::db)?,
+        client_cert: row.try_get("client_cert").map_err(StoreError::db)?,
+        expiry_time_ms: row.try_get("expiry_time_ms").map_err(StoreError::db)?,
+        hostname: row.try_get("hostname").map_err(StoreError::db)?,
+        sia_provider: row.try_get("sia_provider").map_err(StoreError::db)?,
+        prev_used: row.try_get("prev_used").map_err(StoreError::db)?,
+    })
+}
+
+/// The record under `key`, read on `conn`.
+async fn select(
+    conn: &mut SqliteConnection,
+    key: &CertKey,
+) -> Result<Option<CertRecord>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM cert_records WHERE provider = ? AND instance_id = ? AND service = ?"
+    ))
+    .bind(&key.provider)
+    .bind(&key.instance_id)
+    .bind(&key.service)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(StoreError::db)?;
+    row.as_ref().map(record_from_row).transpose()
+}
+
+/// Writes back every mutable column of `record` (the key stays).
+async fn update(conn: &mut SqliteConnection, record: &CertRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE cert_records SET \
+         current_serial = ?4, current_time_ms = ?5, current_ip = ?6, \
+         prev_serial = ?7, prev_time_ms = ?8, prev_ip = ?9, \
+         client_cert = ?10, expiry_time_ms = ?11, hostname = ?12, sia_provider = ?13, \
+         prev_used = ?14 \
+         WHERE provider = ?1 AND instance_id = ?2 AND service = ?3",
+    )
+    .bind(&record.provider)
+    .bind(&record.instance_id)
+    .bind(&record.service)
+    .bind(&record.current_serial)
+    .bind(record.current_time_ms)
+    .bind(&record.current_ip)
+    .bind(&record.prev_serial)
+    .bind(record.prev_time_ms)
+    .bind(&record.prev_ip)
+    .bind(record.client_cert)
+    .bind(record.expiry_time_ms)
+    .bind(&record.hostname)
+    .bind(&record.sia_provider)
+    .bind(record.prev_used)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::db)?;
+    Ok(())
+}
+
+/// The refresh check and its write; the caller commits or rolls back.
+async fn apply_refresh(
+    conn: &mut SqliteConnection,
+    key: &CertKey,
+    presented_serial: &str,
+    issued: &Issued,
+) -> Result<RefreshOutcome, StoreError> {
+    let Some(record) = select(conn, key).await? else {
+        return Ok(RefreshOutcome::NotFound);
+    };
+    let (outcome, next) = crate::refreshed(&record, presented_serial, issued);
+    if let Some(next) = next {
+        update(conn, &next).await?;
+    }
+    Ok(outcome)
+}
+
+#[async_trait::async_trait]
+impl CertStore for SqliteCertStore {
+    async fn insert(
+        &self,
+        key: &CertKey,
+        issued: &Issued,
+        client_cert: bool,
+        sia_provider: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let record = CertRecord::registered(key, issued, client_cert, sia_provider);
+        let _guard = self.write_lock.lock().await;
+        // One statement, so atomic on its own.
+        sqlx::query(concat!(
+            "INSERT INTO cert_records (",
+            columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT (provider, instance_id, service) DO UPDATE SET \
+             current_serial = excluded.current_serial, \
+             current_time_ms = excluded.current_time_ms, \
+             current_ip = excluded.current_ip, \
+             prev_serial = excluded.prev_serial, \
+             prev_time_ms = excluded.prev_time_ms, \
+             prev_ip = excluded.prev_ip, \
+             client_cert = excluded.client_cert, \
+             expiry_time_ms = excluded.expiry_time_ms, \
+             hostname = excluded.hostname, \
+             sia_provider = excluded.sia_provider, \
+             prev_used = excluded.prev_used"
+        ))
+        .bind(&record.provider)
+        .bind(&record.instance_id)
+        .bind(&record.service)
+        .bind(&record.current_serial)
+        .bind(record.current_time_ms)
+        .bind(&record.current_ip)
+        .bind(&record.prev_serial)
+        .bind(record.prev_time_ms)
+        .bind(&record.prev_ip)
+        .bind(record.client_cert)
+        .bind(record.expiry_time_ms)
+        .bind(&record.hostname)
+        .bind(&record.sia_provider)
+        .bind(record.prev_used)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &CertKey) -> Result<Option<CertRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(StoreError::db)?;
+        select(&mut conn, key).await
+    }
+
+    async fn refresh(
+        &self,
+        key: &CertKey,
+        presented_serial: &str,
+        issued: &Issued,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::db)?;
+        match apply_refresh(&mut tx, key, presented_serial, issued).await {
+            Ok(outcome) => {
+                tx.commit().await.map_err(StoreError::db)?;
+                Ok(outcome)
+            }
+            Err(err) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "sqlite rollback failed");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn delete(&self, key: &CertKey) -> Result<bool, StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let done = sqlx::query(
+            "DELETE FROM cert_records WHERE provider = ? AND instance_id = ? AND service = ?",
+        )
+        .bind(&key.provider)
+        .bind(&key.instance_id)
+        .bind(&key.service)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
