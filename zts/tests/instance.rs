@@ -336,3 +336,62 @@ async fn survives_zms_outage_and_restart() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// Concurrent refreshes, half presenting the current certificate and half the previous one, end as
+/// some serial order of them would: never do both kinds succeed, and at most two succeed (the
+/// current once as current and once more as the new previous).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_serialize() {
+    let w = std::sync::Arc::new(World::start().await);
+    for round in 0..5 {
+        let instance = format!("c{round}");
+        let (s, v, key) = w.register("api", &instance, "ok").await;
+        assert_eq!(s, 201, "{v}");
+        let (prev_cert, prev_key) = (cert_of(&v), key.unwrap());
+        let (s, v, cur_key) = w.refresh(&instance, &prev_cert, &prev_key).await;
+        assert_eq!(s, 200, "{v}");
+        let cur_cert = cert_of(&v);
+        let prev_key_pem = prev_key.serialize_pem();
+        let cur_key_pem = cur_key.serialize_pem();
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let w = w.clone();
+            let instance = instance.clone();
+            let (cert, key) = if i % 2 == 0 {
+                (cur_cert.clone(), cur_key_pem.clone())
+            } else {
+                (prev_cert.clone(), prev_key_pem.clone())
+            };
+            tasks.push(tokio::spawn(async move {
+                let key = rcgen::KeyPair::from_pem(&key).unwrap();
+                let (s, _, _) = w.refresh(&instance, &cert, &key).await;
+                (i % 2 == 0, s)
+            }));
+        }
+        let mut ok_current = 0;
+        let mut ok_previous = 0;
+        for t in tasks {
+            let (presented_current, status) = t.await.unwrap();
+            assert!(status == 200 || status == 403, "unexpected status {status}");
+            if status == 200 {
+                if presented_current {
+                    ok_current += 1;
+                } else {
+                    ok_previous += 1;
+                }
+            }
+        }
+        assert!(
+            ok_current + ok_previous >= 1,
+            "round {round}: some refresh must win"
+        );
+        assert!(
+            !(ok_current > 0 && ok_previous > 0),
+            "round {round}: both kinds succeeded ({ok_current} current, {ok_previous} previous)"
+        );
+        assert!(
+            ok_current <= 2 && ok_previous <= 1,
+            "round {round}: {ok_current} current, {ok_previous} previous"
+        );
+    }
+}
