@@ -5,6 +5,8 @@
 use crate::csr::Csr;
 use anyhow::Context;
 use rcgen::{ExtendedKeyUsagePurpose, Issuer, KeyPair, KeyUsagePurpose, SerialNumber};
+#[cfg(test)]
+use rustls_pki_types::pem::PemObject;
 use std::path::Path;
 use time::{Duration, OffsetDateTime};
 
@@ -44,8 +46,8 @@ pub fn new_serial() -> anyhow::Result<Vec<u8>> {
 pub struct CertSigner {
     issuer: Issuer<'static, KeyPair>,
     chain_pem: String,
-    /// DER of the CA's subject name, to recognize certificates this CA issued.
-    subject: Vec<u8>,
+    /// The CA certificate (DER), to recognize certificates it issued.
+    ca_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for CertSigner {
@@ -65,20 +67,24 @@ impl CertSigner {
         let issuer = Issuer::from_ca_cert_pem(&chain_pem, kp).context("CA certificate")?;
         let ders = server_common::tls::load_certs(cert)?;
         let first = ders.first().context("no CA certificate")?;
-        let (_, ca) = x509_parser::parse_x509_certificate(first.as_ref())
-            .context("parsing CA certificate")?;
-        let subject = ca.subject().as_raw().to_vec();
+        x509_parser::parse_x509_certificate(first.as_ref()).context("parsing CA certificate")?;
         Ok(Self {
             issuer,
             chain_pem,
-            subject,
+            ca_der: first.as_ref().to_vec(),
         })
     }
 
-    /// Whether `der` names this CA as its issuer (TLS already verified its signature chain).
+    /// Whether this CA signed `der`: TLS accepts every configured client CA, but only this CA's
+    /// certificates are instance identities that may refresh.
     pub fn issued(&self, der: &[u8]) -> bool {
-        x509_parser::parse_x509_certificate(der)
-            .is_ok_and(|(_, c)| c.issuer().as_raw() == self.subject.as_slice())
+        let (Ok((_, cert)), Ok((_, ca))) = (
+            x509_parser::parse_x509_certificate(der),
+            x509_parser::parse_x509_certificate(&self.ca_der),
+        ) else {
+            return false;
+        };
+        cert.verify_signature(Some(ca.public_key())).is_ok()
     }
 
     /// The CA chain (PEM), returned as `x509CertificateSigner`.
@@ -115,5 +121,65 @@ impl CertSigner {
         };
         p.use_authority_key_identifier_extension = true;
         Ok(req.signed_by(&self.issuer)?.pem())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
+    };
+
+    fn ca_files(
+        dir: &Path,
+        alg: &'static rcgen::SignatureAlgorithm,
+    ) -> (std::path::PathBuf, std::path::PathBuf) {
+        let key = KeyPair::generate_for(alg).unwrap();
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, "Test CA");
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = p.self_signed(&key).unwrap();
+        let (c, k) = (dir.join("ca.pem"), dir.join("ca.key"));
+        std::fs::write(&c, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        (c, k)
+    }
+
+    fn csr() -> Csr {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec!["api.weather.example".to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, "weather.api");
+        Csr::parse(&p.serialize_request(&key).unwrap().pem().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn signs_with_ec_and_rsa_cas_and_recognizes_its_certificates() {
+        for alg in [&PKCS_ECDSA_P256_SHA256, &PKCS_RSA_SHA256] {
+            let dir = tempfile::tempdir().unwrap();
+            let (c, k) = ca_files(dir.path(), alg);
+            let signer = CertSigner::load(&c, &k).unwrap();
+            let serial = new_serial().unwrap();
+            let pem = signer.sign(&csr(), Usage::Client, 60, &serial).unwrap();
+            let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+            let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).unwrap();
+            assert_eq!(cert.raw_serial(), serial.as_slice(), "serial kept exactly");
+            assert!(signer.issued(der.as_ref()));
+            let other = tempfile::tempdir().unwrap();
+            let (c2, k2) = ca_files(other.path(), &PKCS_ECDSA_P256_SHA256);
+            assert!(
+                !CertSigner::load(&c2, &k2).unwrap().issued(der.as_ref()),
+                "another CA, even with the same name, did not issue it"
+            );
+        }
+    }
+
+    #[test]
+    fn serials_are_positive_160_bit() {
+        for _ in 0..100 {
+            let s = new_serial().unwrap();
+            assert_eq!(s.len(), 20);
+            assert!(s[0] & 0x80 == 0 && s[0] & 0x40 != 0);
+        }
     }
 }

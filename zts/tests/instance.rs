@@ -5,6 +5,7 @@
 mod common;
 
 use common::{PROVIDER, World, client, csr, default_dns};
+use rustls_pki_types::pem::PemObject;
 use serde_json::{Value, json};
 
 fn cert_of(v: &Value) -> String {
@@ -74,6 +75,26 @@ async fn register_refresh_replay_and_delete() {
         text.contains("TLS Web Client Authentication")
             && text.contains("TLS Web Server Authentication"),
         "{text}"
+    );
+
+    // The provider's certExpiryTime (60 minutes) is applied.
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(cert_of(&v).as_bytes()).unwrap();
+    let (_, parsed) = x509_parser::parse_x509_certificate(der.as_ref()).unwrap();
+    let lifetime =
+        parsed.validity().not_after.timestamp() - parsed.validity().not_before.timestamp();
+    assert_eq!(
+        lifetime,
+        65 * 60,
+        "60 minutes from the provider plus 5 minutes of clock-skew backdating"
+    );
+    // certUsage from the provider: a client-only certificate.
+    let (s, vc, _) = w.register("api", "i-client", "client").await;
+    assert_eq!(s, 201, "{vc}");
+    let text_c = openssl_verify(w.dir.path(), &cert_of(&vc));
+    assert!(
+        text_c.contains("TLS Web Client Authentication")
+            && !text_c.contains("TLS Web Server Authentication"),
+        "{text_c}"
     );
 
     let c1 = cert_of(&v);
