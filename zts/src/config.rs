@@ -48,6 +48,8 @@ pub struct RawConfig {
     pub cert_max_expiry_mins: Option<u32>,
     /// Request body limit.
     pub max_body_bytes: Option<usize>,
+    /// The AWS providers' settings (`[aws]`).
+    pub aws: Option<crate::providers::aws::RawAws>,
 }
 
 /// Validated configuration.
@@ -89,6 +91,8 @@ pub struct Config {
     pub cert_max_expiry_mins: u32,
     /// Body limit.
     pub max_body_bytes: usize,
+    /// AWS provider settings.
+    pub aws: crate::providers::aws::AwsSettings,
 }
 
 impl RawConfig {
@@ -259,10 +263,12 @@ impl RawConfig {
                 "cert_default_expiry_mins: must be between 1 and cert_max_expiry_mins".into(),
             );
         }
+        let aws = self.aws.unwrap_or_default().validate(&mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Config {
+            aws,
             listen,
             store_url,
             tls_cert_file,

@@ -44,13 +44,17 @@ pub async fn serve(
         &config.zms_url,
     )?);
     tokio::spawn(zms.clone().run(Duration::from_secs(config.zms_poll_secs)));
-    let providers = providers::Providers::new(providers::ProviderTls {
-        ca_files: config.provider_ca_files.clone(),
-        client_cert: config.tls_cert_file.clone(),
-        client_key: config.tls_key_file.clone(),
-        connect_timeout: Duration::from_millis(config.provider_connect_timeout_ms),
-        read_timeout: Duration::from_millis(config.provider_read_timeout_ms),
-    });
+    let aws = Arc::new(providers::aws::AwsContext::load(config.aws.clone()).await);
+    let providers = providers::Providers::new(
+        providers::ProviderTls {
+            ca_files: config.provider_ca_files.clone(),
+            client_cert: config.tls_cert_file.clone(),
+            client_key: config.tls_key_file.clone(),
+            connect_timeout: Duration::from_millis(config.provider_connect_timeout_ms),
+            read_timeout: Duration::from_millis(config.provider_read_timeout_ms),
+        },
+        providers::BuiltinContext { aws },
+    );
     let state = Arc::new(state::AppState {
         config,
         zms,

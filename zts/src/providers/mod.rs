@@ -2,6 +2,9 @@
 //! resolved (a ZMS service whose `providerEndpoint` is `https://…` or `class://…`), and the list of
 //! built-in providers (reference §2.1, §2.4).
 
+pub mod aws;
+mod aws_ec2;
+mod aws_lambda;
 mod http;
 
 use crate::error::{ZtsError, ZtsResult};
@@ -10,6 +13,8 @@ use model::zts::InstanceConfirmation;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+pub use aws_ec2::Ec2Provider;
+pub use aws_lambda::LambdaProvider;
 pub use http::{HttpProvider, ProviderTls};
 
 /// Why a provider did not confirm.
@@ -50,24 +55,53 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     ) -> Result<InstanceConfirmation, ProviderError>;
 }
 
-/// Builds a built-in provider for a provider name.
-pub type BuiltinFactory = fn(&str) -> Arc<dyn Provider>;
+/// What built-in providers are built from.
+#[derive(Debug, Clone)]
+pub struct BuiltinContext {
+    /// The AWS settings and SDK configuration.
+    pub aws: Arc<aws::AwsContext>,
+}
 
-/// The built-in providers by `class://` name. The AWS providers join this list in their issue.
-pub const BUILTINS: &[(&str, BuiltinFactory)] = &[];
+/// Builds a built-in provider for a provider name.
+pub type BuiltinFactory = fn(&str, &BuiltinContext) -> Arc<dyn Provider>;
+
+fn ec2(name: &str, ctx: &BuiltinContext) -> Arc<dyn Provider> {
+    Arc::new(Ec2Provider::new(name, ctx.aws.clone()))
+}
+
+fn lambda(name: &str, ctx: &BuiltinContext) -> Arc<dyn Provider> {
+    Arc::new(LambdaProvider::new(name, ctx.aws.clone()))
+}
+
+/// The built-in providers by `class://` name: Athenz's own class names, so existing ZMS data
+/// works unchanged, beside shorter names of ours.
+pub const BUILTINS: &[(&str, BuiltinFactory)] = &[
+    (
+        "com.yahoo.athenz.instance.provider.impl.InstanceAWSProvider",
+        ec2,
+    ),
+    ("aws-ec2", ec2),
+    (
+        "com.yahoo.athenz.instance.provider.impl.InstanceAWSLambdaProvider",
+        lambda,
+    ),
+    ("aws-lambda", lambda),
+];
 
 /// Resolves provider names to providers, caching callback clients per provider and endpoint.
 #[derive(Debug)]
 pub struct Providers {
     tls: ProviderTls,
+    builtin: BuiltinContext,
     http: Mutex<HashMap<(String, String), Arc<HttpProvider>>>,
 }
 
 impl Providers {
-    /// With the TLS settings for callback providers.
-    pub fn new(tls: ProviderTls) -> Self {
+    /// With the TLS settings for callback providers and the context of built-in ones.
+    pub fn new(tls: ProviderTls, builtin: BuiltinContext) -> Self {
         Self {
             tls,
+            builtin,
             http: Mutex::new(HashMap::new()),
         }
     }
@@ -92,7 +126,7 @@ impl Providers {
                 .iter()
                 .find(|(c, _)| *c == class)
                 .ok_or_else(unknown)?;
-            return Ok(make(name));
+            return Ok(make(name, &self.builtin));
         }
         if !endpoint.starts_with("https://") {
             return Err(unknown());
