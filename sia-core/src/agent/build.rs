@@ -1,0 +1,212 @@
+//! Resolving an [`AgentConfig`] from `sia_config` plus what only the platform knows (account id,
+//! DNS suffixes from the command line). Every problem is reported at once.
+
+use super::{AgentConfig, ServiceTarget, Timing};
+use crate::config::SiaConfig;
+use crate::error::{Error, Result};
+use crate::files::Owner;
+use crate::keys::KeyType;
+use crate::schedule::{
+    Backoff, DEFAULT_FAIL_COUNT_FOR_EXIT, DEFAULT_REFRESH_FRACTION, DEFAULT_REFRESH_INTERVAL_MINS,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Athenz's default key directory.
+pub const DEFAULT_KEY_DIR: &str = "/var/lib/sia/keys";
+/// Athenz's default certificate directory.
+pub const DEFAULT_CERT_DIR: &str = "/var/lib/sia/certs";
+/// Athenz's default token directory.
+pub const DEFAULT_TOKEN_DIR: &str = "/var/lib/sia/tokens";
+/// Default first retry delay.
+pub const DEFAULT_RETRY_INITIAL_MS: u64 = 5_000;
+/// Default longest retry delay.
+pub const DEFAULT_RETRY_MAX_MS: u64 = 300_000;
+
+/// Resolves optional user and group names to ids (injected so tests need no system users).
+pub(crate) type OwnerLookup<'a> = dyn Fn(Option<&str>, Option<&str>) -> Result<Owner> + 'a;
+
+impl AgentConfig {
+    /// Builds the agent configuration. `account_id` selects the `accounts` entry (see
+    /// [`SiaConfig::select_account`]); `dns_domains` (from `-dnsdomains`) wins over the config's
+    /// `dns_domains`; `system_hostname` is used for `sandns_hostname` when the config names no
+    /// `hostname`.
+    pub fn from_sia_config(
+        cfg: &SiaConfig,
+        account_id: Option<&str>,
+        dns_domains: &[String],
+        system_hostname: Option<&str>,
+    ) -> Result<Self> {
+        Self::resolve(cfg, account_id, dns_domains, system_hostname, &|u, g| {
+            Owner::resolve(u, g)
+        })
+    }
+
+    pub(crate) fn resolve(
+        cfg: &SiaConfig,
+        account_id: Option<&str>,
+        dns_domains: &[String],
+        system_hostname: Option<&str>,
+        owner: &OwnerLookup<'_>,
+    ) -> Result<Self> {
+        let mut problems = Vec::new();
+        let account = cfg.select_account(account_id);
+        if account.is_none() && !cfg.accounts.is_empty() {
+            problems.push(format!(
+                "no accounts entry matches account {}",
+                account_id.unwrap_or("(unknown)")
+            ));
+        }
+        let domain = account.and_then(|a| a.domain.clone()).unwrap_or_default();
+        if domain.is_empty() {
+            problems.push("no domain: add an accounts entry with \"domain\"".into());
+        }
+        let primary = account
+            .and_then(|a| a.service.clone().or_else(|| a.name.clone()))
+            .or_else(|| cfg.service.clone())
+            .unwrap_or_default();
+        if primary.is_empty() {
+            problems.push("no service: set \"service\"".into());
+        }
+        let mut names = vec![primary.clone()];
+        names.extend(cfg.services.keys().filter(|s| **s != primary).cloned());
+
+        let dns: Vec<String> = if dns_domains.is_empty() {
+            cfg.dns_domains.clone()
+        } else {
+            dns_domains.to_vec()
+        };
+        let dns: Vec<String> = dns
+            .iter()
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if dns.is_empty() {
+            problems.push("no DNS domains: give -dnsdomains".into());
+        }
+        let key_type = match cfg.key_type.as_deref().map(str::parse::<KeyType>) {
+            None => KeyType::default(),
+            Some(Ok(k)) => k,
+            Some(Err(Error::Config(mut m))) => {
+                problems.append(&mut m);
+                KeyType::default()
+            }
+            Some(Err(e)) => return Err(e),
+        };
+        let key_dir = dir(&cfg.sia_key_dir, DEFAULT_KEY_DIR);
+        let cert_dir = dir(&cfg.sia_cert_dir, DEFAULT_CERT_DIR);
+        let token_dir = dir(&cfg.sia_token_dir, DEFAULT_TOKEN_DIR);
+        let top_user = account.and_then(|a| a.user.clone()).or(cfg.user.clone());
+        let top_group = account.and_then(|a| a.group.clone()).or(cfg.group.clone());
+
+        let mut services = Vec::new();
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            let sc = cfg.services.get(name).cloned().unwrap_or_default();
+            let user = sc.user.clone().or(top_user.clone());
+            let group = sc.group.clone().or(top_group.clone());
+            let owner = owner(user.as_deref(), group.as_deref()).unwrap_or_else(|e| {
+                problems.push(e.to_string());
+                Owner::default()
+            });
+            services.push(ServiceTarget {
+                name: name.clone(),
+                key_file: file(
+                    &key_dir,
+                    &sc.key_filename,
+                    &format!("{domain}.{name}.key.pem"),
+                ),
+                cert_file: file(
+                    &cert_dir,
+                    &sc.cert_filename,
+                    &format!("{domain}.{name}.cert.pem"),
+                ),
+                owner,
+                expiry_time: sc.expiry_time.or(cfg.expiry_time),
+            });
+        }
+        let backoff = Backoff::try_new(
+            Duration::from_millis(cfg.retry_initial_ms.unwrap_or(DEFAULT_RETRY_INITIAL_MS)),
+            Duration::from_millis(
+                cfg.retry_max_ms
+                    .unwrap_or(DEFAULT_RETRY_MAX_MS)
+                    .max(cfg.retry_initial_ms.unwrap_or(0)),
+            ),
+        )
+        .unwrap_or_else(|e| {
+            problems.push(e.to_string());
+            Backoff::default()
+        });
+        let hostname = if cfg.sandns_hostname {
+            let h = cfg.hostname.clone().or(system_hostname.map(str::to_string));
+            if h.as_deref().is_none_or(str::is_empty) {
+                problems.push("sandns_hostname is set but no host name is known".into());
+            }
+            h
+        } else {
+            None
+        };
+        if !problems.is_empty() {
+            return Err(Error::Config(problems));
+        }
+        Ok(Self {
+            domain,
+            services,
+            dns_domains: dns,
+            key_type,
+            key_dir,
+            cert_dir,
+            token_dir,
+            wildcard: cfg.sandns_wildcard,
+            hostname,
+            hostname_suffix: cfg.hostname_suffix.clone(),
+            cnames: cfg
+                .sandns_x509_cnames
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            spiffe_trust_domain: cfg.spiffe_trust_domain.clone().filter(|t| !t.is_empty()),
+            rotate_key: cfg.rotate_key,
+            timing: Timing {
+                refresh_interval: Duration::from_secs(
+                    60 * cfg
+                        .refresh_interval
+                        .unwrap_or(DEFAULT_REFRESH_INTERVAL_MINS),
+                ),
+                refresh_fraction: cfg.refresh_fraction.unwrap_or(DEFAULT_REFRESH_FRACTION),
+                backoff,
+                fail_count_for_exit: cfg
+                    .fail_count_for_exit
+                    .unwrap_or(DEFAULT_FAIL_COUNT_FOR_EXIT),
+            },
+        })
+    }
+}
+
+/// The kernel's host name (`/proc/sys/kernel/hostname`, which is what `uname -n` reports).
+pub fn system_hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+fn dir(configured: &Option<PathBuf>, default: &str) -> PathBuf {
+    configured
+        .clone()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+/// A configured file name is relative to its directory unless absolute (Athenz
+/// `GetSvcKeyFileName`).
+fn file(dir: &Path, configured: &Option<String>, default: &str) -> PathBuf {
+    match configured.as_deref().filter(|f| !f.is_empty()) {
+        Some(f) if Path::new(f).is_absolute() => PathBuf::from(f),
+        Some(f) => dir.join(f),
+        None => dir.join(default),
+    }
+}

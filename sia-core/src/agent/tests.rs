@@ -1,0 +1,337 @@
+use super::*;
+use crate::config::SiaConfig;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Mutex;
+
+/// provider, domain, service, instance id, body, client certificate.
+type RefreshCall = (
+    String,
+    String,
+    String,
+    String,
+    InstanceRefreshInformation,
+    String,
+);
+
+/// A ZTS that signs CSRs with an in-memory CA and records what it was sent.
+struct FakeZts {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    ca_pem: String,
+    fail: Mutex<Option<(u16, String)>>,
+    /// Sign this foreign key's certificate instead of the CSR's (a misbehaving server).
+    wrong_key: Mutex<bool>,
+    registers: Mutex<Vec<InstanceRegisterInformation>>,
+    refreshes: Mutex<Vec<RefreshCall>>,
+}
+
+impl FakeZts {
+    fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_pem = params.self_signed(&key).unwrap().pem();
+        Self {
+            issuer: rcgen::Issuer::new(params, key),
+            ca_pem,
+            fail: Mutex::new(None),
+            wrong_key: Mutex::new(false),
+            registers: Mutex::default(),
+            refreshes: Mutex::default(),
+        }
+    }
+
+    fn sign(&self, csr: &str) -> Result<InstanceIdentity> {
+        if let Some((status, message)) = self.fail.lock().unwrap().clone() {
+            return Err(Error::Zts { status, message });
+        }
+        let mut params = rcgen::CertificateSigningRequestParams::from_pem(csr).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        params.params.not_before = now - time::Duration::minutes(1);
+        params.params.not_after = now + time::Duration::hours(1);
+        let cert = if *self.wrong_key.lock().unwrap() {
+            let other = rcgen::KeyPair::generate().unwrap();
+            params.params.signed_by(&other, &self.issuer).unwrap()
+        } else {
+            params.signed_by(&self.issuer).unwrap()
+        };
+        Ok(InstanceIdentity {
+            provider: "p".into(),
+            name: "n".into(),
+            instance_id: "i".into(),
+            x509_certificate: Some(cert.pem()),
+            x509_certificate_signer: Some(self.ca_pem.clone()),
+            ..Default::default()
+        })
+    }
+}
+
+#[async_trait]
+impl ZtsApi for FakeZts {
+    async fn register(&self, info: &InstanceRegisterInformation) -> Result<InstanceIdentity> {
+        self.registers.lock().unwrap().push(info.clone());
+        self.sign(&info.csr)
+    }
+    async fn refresh(
+        &self,
+        provider: &str,
+        domain: &str,
+        service: &str,
+        instance_id: &str,
+        info: &InstanceRefreshInformation,
+        cert_pem: &str,
+        _key_pem: &str,
+    ) -> Result<InstanceIdentity> {
+        self.refreshes.lock().unwrap().push((
+            provider.into(),
+            domain.into(),
+            service.into(),
+            instance_id.into(),
+            info.clone(),
+            cert_pem.into(),
+        ));
+        self.sign(info.csr.as_deref().unwrap_or_default())
+    }
+}
+
+struct FakeAttestor {
+    calls: Mutex<Vec<(String, String, bool)>>,
+}
+
+#[async_trait]
+impl Attestor for FakeAttestor {
+    async fn attest(&self, domain: &str, service: &str, refresh: bool) -> Result<Attestation> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((domain.into(), service.into(), refresh));
+        Ok(Attestation {
+            provider: "athenz.test.r1".into(),
+            instance_id: "i-1".into(),
+            attestation_data: "{\"secret\":\"s3cr3t\"}".into(),
+            ips: vec!["10.0.0.9".parse().unwrap()],
+            cloud: None,
+        })
+    }
+}
+
+fn attestor() -> FakeAttestor {
+    FakeAttestor {
+        calls: Mutex::default(),
+    }
+}
+
+fn config(dir: &Path, extra: &str) -> AgentConfig {
+    let text = format!(
+        r#"{{"service":"api","accounts":[{{"domain":"sports","account":"1"}}],
+            "sia_key_dir":"{0}/keys","sia_cert_dir":"{0}/certs","retry_initial_ms":1{extra}}}"#,
+        dir.display()
+    );
+    let c = SiaConfig::parse(&text).unwrap().config;
+    AgentConfig::from_sia_config(&c, Some("1"), &["dns.example.com".into()], None).unwrap()
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[tokio::test]
+async fn register_writes_key_cert_and_ca_with_athenz_names_and_modes() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), "");
+    let zts = FakeZts::new();
+    let certs = register(&cfg, &zts, &attestor()).await.unwrap();
+    assert_eq!(certs.len(), 1);
+    let key = d.path().join("keys/sports.api.key.pem");
+    let cert = d.path().join("certs/sports.api.cert.pem");
+    let ca = d.path().join("certs/ca.cert.pem");
+    assert_eq!(mode(&key), 0o400);
+    assert_eq!(mode(&cert), 0o444);
+    assert_eq!(mode(&ca), 0o444);
+    assert_eq!(mode(&d.path().join("keys")), 0o700);
+    assert_eq!(mode(&d.path().join("certs")), 0o755);
+    assert_eq!(std::fs::read_to_string(&ca).unwrap(), zts.ca_pem);
+    assert!(has_identity(&cfg.services[0]));
+    let r = zts.registers.lock().unwrap()[0].clone();
+    assert_eq!(
+        (r.provider.as_str(), r.domain.as_str(), r.service.as_str()),
+        ("athenz.test.r1", "sports", "api")
+    );
+    assert_eq!(r.attestation_data, "{\"secret\":\"s3cr3t\"}");
+    assert_eq!(r.namespace, None);
+    assert_eq!(r.hostname, None);
+    assert!(r.csr.contains("BEGIN CERTIFICATE REQUEST"));
+}
+
+#[tokio::test]
+async fn refresh_reuses_the_key_and_sends_the_current_cert() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(
+        d.path(),
+        r#","expiry_time":90,"spiffe_trust_domain":"athenz.io""#,
+    );
+    let zts = FakeZts::new();
+    let a = attestor();
+    register(&cfg, &zts, &a).await.unwrap();
+    let key_before = std::fs::read(&cfg.services[0].key_file).unwrap();
+    let cert_before = std::fs::read_to_string(&cfg.services[0].cert_file).unwrap();
+    refresh(&cfg, &zts, &a).await.unwrap();
+    assert_eq!(
+        std::fs::read(&cfg.services[0].key_file).unwrap(),
+        key_before
+    );
+    let cert_after = std::fs::read_to_string(&cfg.services[0].cert_file).unwrap();
+    assert_ne!(cert_after, cert_before);
+    let (p, dom, svc, id, info, sent_cert) = zts.refreshes.lock().unwrap()[0].clone();
+    assert_eq!(
+        (p.as_str(), dom.as_str(), svc.as_str(), id.as_str()),
+        ("athenz.test.r1", "sports", "api", "i-1")
+    );
+    assert_eq!(sent_cert, cert_before);
+    assert_eq!(info.expiry_time, Some(90));
+    assert_eq!(info.namespace.as_deref(), Some("default"));
+    assert!(info.attestation_data.is_some() && info.csr.is_some());
+    assert_eq!(
+        *a.calls.lock().unwrap(),
+        [
+            ("sports".into(), "api".into(), false),
+            ("sports".into(), "api".into(), true)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_or_bad_refresh_leaves_the_old_files() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), "");
+    let zts = FakeZts::new();
+    register(&cfg, &zts, &attestor()).await.unwrap();
+    let snapshot = || {
+        [
+            "keys/sports.api.key.pem",
+            "certs/sports.api.cert.pem",
+            "certs/ca.cert.pem",
+        ]
+        .map(|f| std::fs::read(d.path().join(f)).unwrap())
+    };
+    let before = snapshot();
+    *zts.fail.lock().unwrap() = Some((403, "Certificate revoked".into()));
+    let e = refresh(&cfg, &zts, &attestor()).await.unwrap_err();
+    assert_eq!(e.to_string(), "ZTS returned 403: Certificate revoked");
+    assert_eq!(snapshot(), before);
+    *zts.fail.lock().unwrap() = None;
+    *zts.wrong_key.lock().unwrap() = true;
+    let e = refresh(&cfg, &zts, &attestor()).await.unwrap_err();
+    assert!(e.to_string().contains("public key"), "{e}");
+    assert_eq!(snapshot(), before);
+    let names: Vec<_> = std::fs::read_dir(d.path().join("certs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temp files left: {names:?}");
+}
+
+#[tokio::test]
+async fn rotate_key_writes_a_new_matching_key() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), r#","rotate_key":true,"key_type":"rsa""#);
+    let zts = FakeZts::new();
+    register(&cfg, &zts, &attestor()).await.unwrap();
+    let before = std::fs::read(&cfg.services[0].key_file).unwrap();
+    refresh(&cfg, &zts, &attestor()).await.unwrap();
+    assert_ne!(std::fs::read(&cfg.services[0].key_file).unwrap(), before);
+    assert!(has_identity(&cfg.services[0]));
+    let key =
+        PrivateKey::from_pem(&std::fs::read_to_string(&cfg.services[0].key_file).unwrap()).unwrap();
+    assert_eq!(key.algorithm_name(), "RSA");
+}
+
+#[tokio::test]
+async fn refresh_or_register_picks_by_what_is_on_disk() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), r#","services":{"ui":{}}"#);
+    assert_eq!(cfg.services.len(), 2);
+    let zts = FakeZts::new();
+    refresh_or_register(&cfg, &zts, &attestor()).await.unwrap();
+    assert_eq!(zts.registers.lock().unwrap().len(), 2);
+    assert!(d.path().join("certs/sports.ui.cert.pem").exists());
+    std::fs::remove_file(d.path().join("certs/sports.ui.cert.pem")).unwrap();
+    refresh_or_register(&cfg, &zts, &attestor()).await.unwrap();
+    assert_eq!(zts.registers.lock().unwrap().len(), 3);
+    assert_eq!(zts.refreshes.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn daemon_gives_up_after_fail_count_for_exit() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), r#","fail_count_for_exit":3"#);
+    let zts = FakeZts::new();
+    *zts.fail.lock().unwrap() = Some((403, "no".into()));
+    let mut ready = 0;
+    let e = crate::daemon::run(&cfg, &zts, &attestor(), std::future::pending(), || {
+        ready += 1
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::TooManyFailures { count: 3, .. }), "{e}");
+    assert!(e.to_string().contains("ZTS returned 403: no"), "{e}");
+    assert_eq!(ready, 0);
+    assert_eq!(zts.registers.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn daemon_reports_ready_then_stops_on_shutdown() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), "");
+    let zts = FakeZts::new();
+    let stop = tokio::sync::Notify::new();
+    let mut ready = 0;
+    crate::daemon::run(&cfg, &zts, &attestor(), stop.notified(), || {
+        ready += 1;
+        stop.notify_one();
+    })
+    .await
+    .unwrap();
+    assert_eq!(ready, 1);
+    assert!(has_identity(&cfg.services[0]));
+}
+
+#[test]
+fn resolution_reports_every_problem_and_applies_groups() {
+    let c = SiaConfig::parse(r#"{"accounts":[{"account":"1"},{"account":"2"}]}"#)
+        .unwrap()
+        .config;
+    let e = AgentConfig::from_sia_config(&c, Some("3"), &[], None).unwrap_err();
+    let Error::Config(m) = e else { panic!() };
+    assert_eq!(m.len(), 4, "{m:?}");
+    let c = SiaConfig::parse(
+        r#"{"service":"api","group":"g","sandns_hostname":true,"hostname_suffix":"hosts.example.com",
+            "accounts":[{"domain":"a.b","account":"1"}],"services":{"api":{"cert_filename":"/x/api.pem"}}}"#,
+    )
+    .unwrap()
+    .config;
+    let owner = |_: Option<&str>, g: Option<&str>| {
+        Ok(Owner {
+            uid: None,
+            gid: g.map(|_| 42),
+        })
+    };
+    let cfg = AgentConfig::resolve(
+        &c,
+        Some("1"),
+        &["d.example.com".into()],
+        Some("host1"),
+        &owner,
+    )
+    .unwrap();
+    let s = &cfg.services[0];
+    assert_eq!(s.key_file, Path::new("/var/lib/sia/keys/a.b.api.key.pem"));
+    assert_eq!(s.cert_file, Path::new("/x/api.pem"));
+    assert_eq!((s.key_mode(), s.key_dir_mode()), (0o440, 0o750));
+    assert_eq!(cfg.token_dir, Path::new("/var/lib/sia/tokens"));
+    assert_eq!(
+        cfg.san_hostname("api").as_deref(),
+        Some("host1.api.a-b.hosts.example.com")
+    );
+    assert_eq!(cfg.timing.refresh_interval, Duration::from_secs(86_400));
+    assert_eq!(cfg.timing.fail_count_for_exit, 2);
+}

@@ -1,0 +1,26 @@
+//! What every Athenz SIA agent shares, with no platform knowledge (no AWS, no OpenStack): keys,
+//! the service CSR, the ZTS instance client, crash-safe files, `sia_config`, Go-style flags, the
+//! register/refresh flow and the daemon loop, systemd readiness and logging. A platform crate
+//! implements [`agent::Attestor`] and wires flags to [`agent::AgentConfig`].
+//!
+//! It does not fetch role certificates, access tokens or SSH certificates.
+
+#![warn(missing_docs)]
+
+pub mod agent;
+pub mod cert;
+pub mod config;
+pub mod csr;
+pub mod daemon;
+pub mod error;
+pub mod files;
+pub mod flags;
+pub mod keys;
+pub mod logging;
+pub mod notify;
+pub mod schedule;
+pub mod zts;
+
+pub use agent::{AgentConfig, Attestation, Attestor, ServiceTarget, ZtsApi};
+pub use error::{Error, Result};
+pub use keys::{KeyType, PrivateKey};
