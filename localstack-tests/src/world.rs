@@ -70,11 +70,8 @@ pub fn aws_env(moto: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", moto.to_string()),
         ("AWS_REGION", REGION.to_string()),
-        ("AWS_CONFIG_FILE", "/nonexistent/aws-config".into()),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials".into(),
-        ),
+        ("AWS_CONFIG_FILE", "/dev/null".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
     ]
 }

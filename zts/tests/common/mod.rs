@@ -14,74 +14,14 @@ pub mod provider;
 
 use rcgen::{CertificateParams, DnType, KeyPair, SanType};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const PROVIDER: &str = "sys.provider.test";
 pub const DNS_SUFFIX: &str = "test.athenz.cloud";
 
-/// A binary of another package of the workspace: next to this test's own target directory.
-pub fn workspace_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir.join(name);
-    assert!(
-        bin.exists(),
-        "{} not built: run `cargo build --workspace --bins` first (scripts/test does)",
-        bin.display()
-    );
-    bin
-}
-
-/// A running server process, killed on drop.
-pub struct Proc {
-    child: Child,
-    pub base: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(mut cmd: Command, marker: &'static str) -> Self {
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .env("RUST_LOG", "warn");
-        let mut child = cmd.spawn().expect("spawn server");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix(marker) {
-                    let _ = tx.send(rest.split("/z").next().unwrap_or(rest).to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server did not report its address");
-        Self { child, base }
-    }
-
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn start_zms(dir: &Path) -> Proc {
-    let mut cmd = Command::new(workspace_bin("zms-server"));
-    cmd.args(["--dev", "--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(dir);
-    Proc::spawn(cmd, "zms-server listening on ")
-}
+pub use testkit::{Proc, admin, client, start_zms, wait_ok, zms_call};
 
 pub fn start_zts(dir: &Path, zms_url: &str, env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zts-server"));
@@ -98,56 +38,6 @@ pub fn start_zts(dir: &Path, zms_url: &str, env: &[(&str, &str)]) -> Proc {
         cmd.env(k, v);
     }
     Proc::spawn(cmd, "zts-server listening on ")
-}
-
-/// HTTPS client trusting the dev CA, optionally with a client certificate (PEM cert + key).
-pub fn client(dir: &Path, identity: Option<(&str, &str)>) -> reqwest::Client {
-    let ca = std::fs::read(dir.join("ca.cert.pem")).unwrap();
-    let mut b = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap());
-    if let Some((cert, key)) = identity {
-        b = b.identity(reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap());
-    }
-    b.build().unwrap()
-}
-
-pub fn admin(dir: &Path) -> reqwest::Client {
-    let cert = std::fs::read_to_string(dir.join("admin.cert.pem")).unwrap();
-    let key = std::fs::read_to_string(dir.join("admin.key.pem")).unwrap();
-    client(dir, Some((&cert, &key)))
-}
-
-/// Polls `url` until it answers 200.
-pub async fn wait_ok(c: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if c.get(url).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{url} not ready in 60 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub async fn zms_call(
-    c: &reqwest::Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) {
-    let r = c
-        .request(method.clone(), format!("{base}/zms/v1{path}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    assert!(
-        status.is_success(),
-        "{method} {path}: {status} {}",
-        r.text().await.unwrap_or_default()
-    );
 }
 
 /// The ZMS side of the world: a provider service with an endpoint, sys.auth launch and DNS
