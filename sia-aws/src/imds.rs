@@ -117,8 +117,10 @@ async fn body(path: &str, resp: reqwest::Response) -> Result<String> {
 
 fn imds_err(path: &str, e: reqwest::Error) -> Error {
     let mut message = e.to_string();
-    if let Some(s) = std::error::Error::source(&e) {
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
         message.push_str(&format!(": {s}"));
+        src = s.source();
     }
     Error::Imds {
         path: path.into(),

@@ -14,11 +14,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    sia_core::logging::init(log::LevelFilter::Info);
+    let journal = sia_core::logging::init(log::LevelFilter::Info);
     match sia_aws::siad::run(&opts, &env).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
+            // One line on stderr in every case; journald gets it as an error entry too.
+            if journal {
+                log::error!("{e}");
+            }
             eprintln!("siad: {e}");
             ExitCode::FAILURE
         }

@@ -5,18 +5,19 @@
 use log::{LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 
-/// Installs the logger once; later calls do nothing.
-pub fn init(level: LevelFilter) {
+/// Installs the logger once (later calls do nothing); returns whether logs go to journald.
+pub fn init(level: LevelFilter) -> bool {
     if systemd_journal_logger::connected_to_journal()
         && let Ok(j) = systemd_journal_logger::JournalLog::new()
         && j.install().is_ok()
     {
         log::set_max_level(level);
-        return;
+        return true;
     }
     if log::set_boxed_logger(Box::new(Stderr { level })).is_ok() {
         log::set_max_level(level);
     }
+    false
 }
 
 struct Stderr {

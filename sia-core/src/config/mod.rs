@@ -123,7 +123,8 @@ pub struct Loaded {
 impl SiaConfig {
     /// Reads and parses a `sia_config` file.
     pub fn load(path: &Path) -> Result<Loaded> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io("read sia_config", path, e))?;
         Self::parse(&text).map_err(|e| match e {
             Error::Config(msgs) => Error::Config(
                 msgs.into_iter()
