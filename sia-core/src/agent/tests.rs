@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::SiaConfig;
+use async_trait::async_trait;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Mutex;
 
