@@ -9,6 +9,7 @@
 
 pub mod awskeys;
 pub mod imds;
+pub mod lambda;
 pub mod moto;
 pub mod siad;
 pub mod world;
