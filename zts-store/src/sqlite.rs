@@ -22,6 +22,9 @@ use sqlx::sqlite::{
 use crate::error::StoreError;
 use crate::{CertKey, CertRecord, CertStore, Issued, MIGRATIONS_TABLE, RefreshOutcome};
 
+mod writer;
+use writer::{Done, Op, Writer};
+
 /// How long a writer waits for another process's write transaction before
 /// giving up with a database error.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,8 +36,9 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug)]
 pub(crate) struct SqliteCertStore {
     pool: SqlitePool,
-    /// Serializes this process's writes; `BEGIN IMMEDIATE` covers other processes.
-    write_lock: tokio::sync::Mutex<()>,
+    /// Every write goes through it, one transaction per batch (group commit, see
+    /// `writer`); its `BEGIN IMMEDIATE` covers other processes.
+    writer: Writer,
 }
 
 impl SqliteCertStore {
@@ -66,10 +70,8 @@ impl SqliteCertStore {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         migrator.run(&pool).await.map_err(StoreError::migrate)?;
-        Ok(Self {
-            pool,
-            write_lock: tokio::sync::Mutex::new(()),
-        })
+        let writer = Writer::start(pool.clone());
+        Ok(Self { pool, writer })
     }
 }
 
@@ -142,38 +144,12 @@ async fn update(conn: &mut SqliteConnection, record: &CertRecord) -> Result<(), 
 }
 
 /// The refresh check and its write; the caller commits or rolls back.
-async fn apply_refresh(
-    conn: &mut SqliteConnection,
-    key: &CertKey,
-    presented_serial: &str,
-    issued: &Issued,
-) -> Result<RefreshOutcome, StoreError> {
-    let Some(record) = select(conn, key).await? else {
-        return Ok(RefreshOutcome::NotFound);
-    };
-    let (outcome, next) = crate::refreshed(&record, presented_serial, issued);
-    if let Some(next) = next {
-        update(conn, &next).await?;
-    }
-    Ok(outcome)
-}
-
-#[async_trait::async_trait]
-impl CertStore for SqliteCertStore {
-    async fn insert(
-        &self,
-        key: &CertKey,
-        issued: &Issued,
-        client_cert: bool,
-        sia_provider: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let record = CertRecord::registered(key, issued, client_cert, sia_provider);
-        let _guard = self.write_lock.lock().await;
-        // One statement, so atomic on its own.
-        sqlx::query(concat!(
-            "INSERT INTO cert_records (",
-            columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+/// Inserts `record`, replacing any record under its key.
+async fn insert_record(conn: &mut SqliteConnection, record: &CertRecord) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO cert_records (",
+        columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
              ON CONFLICT (provider, instance_id, service) DO UPDATE SET \
              current_serial = excluded.current_serial, \
              current_time_ms = excluded.current_time_ms, \
@@ -186,25 +162,52 @@ impl CertStore for SqliteCertStore {
              hostname = excluded.hostname, \
              sia_provider = excluded.sia_provider, \
              prev_used = excluded.prev_used"
-        ))
-        .bind(&record.provider)
-        .bind(&record.instance_id)
-        .bind(&record.service)
-        .bind(&record.current_serial)
-        .bind(record.current_time_ms)
-        .bind(&record.current_ip)
-        .bind(&record.prev_serial)
-        .bind(record.prev_time_ms)
-        .bind(&record.prev_ip)
-        .bind(record.client_cert)
-        .bind(record.expiry_time_ms)
-        .bind(&record.hostname)
-        .bind(&record.sia_provider)
-        .bind(record.prev_used)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db)?;
-        Ok(())
+    ))
+    .bind(&record.provider)
+    .bind(&record.instance_id)
+    .bind(&record.service)
+    .bind(&record.current_serial)
+    .bind(record.current_time_ms)
+    .bind(&record.current_ip)
+    .bind(&record.prev_serial)
+    .bind(record.prev_time_ms)
+    .bind(&record.prev_ip)
+    .bind(record.client_cert)
+    .bind(record.expiry_time_ms)
+    .bind(&record.hostname)
+    .bind(&record.sia_provider)
+    .bind(record.prev_used)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::db)?;
+    Ok(())
+}
+
+/// Removes the record under `key`; true when one existed.
+async fn delete_record(conn: &mut SqliteConnection, key: &CertKey) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM cert_records WHERE provider = ? AND instance_id = ? AND service = ?",
+    )
+    .bind(&key.provider)
+    .bind(&key.instance_id)
+    .bind(&key.service)
+    .execute(&mut *conn)
+    .await
+    .map_err(StoreError::db)?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait::async_trait]
+impl CertStore for SqliteCertStore {
+    async fn insert(
+        &self,
+        key: &CertKey,
+        issued: &Issued,
+        client_cert: bool,
+        sia_provider: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let record = CertRecord::registered(key, issued, client_cert, sia_provider);
+        self.writer.submit(Op::Insert(record)).await.map(|_| ())
     }
 
     async fn get(&self, key: &CertKey) -> Result<Option<CertRecord>, StoreError> {
@@ -218,37 +221,21 @@ impl CertStore for SqliteCertStore {
         presented_serial: &str,
         issued: &Issued,
     ) -> Result<RefreshOutcome, StoreError> {
-        let _guard = self.write_lock.lock().await;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(StoreError::db)?;
-        match apply_refresh(&mut tx, key, presented_serial, issued).await {
-            Ok(outcome) => {
-                tx.commit().await.map_err(StoreError::db)?;
-                Ok(outcome)
-            }
-            Err(err) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "sqlite rollback failed");
-                }
-                Err(err)
-            }
+        let op = Op::Refresh {
+            key: key.clone(),
+            presented: presented_serial.to_owned(),
+            issued: issued.clone(),
+        };
+        match self.writer.submit(op).await? {
+            Done::Refreshed(outcome) => Ok(outcome),
+            other => Err(StoreError::Database(format!("writer answered {other:?}"))),
         }
     }
 
     async fn delete(&self, key: &CertKey) -> Result<bool, StoreError> {
-        let _guard = self.write_lock.lock().await;
-        let done = sqlx::query(
-            "DELETE FROM cert_records WHERE provider = ? AND instance_id = ? AND service = ?",
-        )
-        .bind(&key.provider)
-        .bind(&key.instance_id)
-        .bind(&key.service)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db)?;
-        Ok(done.rows_affected() == 1)
+        match self.writer.submit(Op::Delete(key.clone())).await? {
+            Done::Deleted(existed) => Ok(existed),
+            other => Err(StoreError::Database(format!("writer answered {other:?}"))),
+        }
     }
 }
