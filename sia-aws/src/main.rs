@@ -1,29 +1,19 @@
-//! `siad`: see `sia_aws::siad`. Exit codes: 0 done (or stopped by SIGTERM/SIGINT), 1 the
-//! command failed, 2 bad command line.
+//! `siad`: see `sia_aws::siad`. Exit codes (`sia_core::runner`): 0 done (or stopped by
+//! SIGTERM/SIGINT), 1 the command failed, 2 bad command line.
 
+use sia_core::runner;
 use std::process::ExitCode;
 
-#[tokio::main]
+// One thread: the agent does one thing at a time, and every worker thread costs resident memory
+// (docs/benchmarks.md, siad-bench).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
     let opts = match sia_aws::siad::parse(std::env::args().skip(1).collect(), &env) {
         Ok(Some(o)) => o,
         Ok(None) => return ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("siad: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return runner::usage_exit("siad", &e),
     };
     let journal = sia_core::logging::init(log::LevelFilter::Info);
-    match sia_aws::siad::run(&opts, &env).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line on stderr in every case; journald gets it as an error entry too.
-            if journal {
-                log::error!("{e}");
-            }
-            eprintln!("siad: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    runner::finish("siad", journal, sia_aws::siad::run(&opts, &env).await)
 }

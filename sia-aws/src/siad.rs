@@ -9,27 +9,14 @@ use crate::imds::{self, Imds};
 use sia_core::agent::{self, AgentConfig};
 use sia_core::config::SiaConfig;
 use sia_core::flags::{FlagSet, Parse};
+use sia_core::runner::{self, AgentOptions};
 use sia_core::zts::ZtsClient;
-use sia_core::{daemon, files, notify};
 use std::path::PathBuf;
 
-/// Default `-config`.
-pub const DEFAULT_CONFIG: &str = "/etc/sia/sia_config";
-/// Default `-ztsport` (Athenz `ATHENZ_HTTPS_PORT_DEFAULT`).
-pub const DEFAULT_ZTS_PORT: &str = "4443";
+pub use sia_core::runner::{Command, DEFAULT_CONFIG, DEFAULT_ZTS_PORT};
+
 /// The environment variable that sets the IMDS endpoint (the AWS SDKs' name); `-meta` wins.
 pub const META_ENV: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
-
-/// What `-cmd` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// No `-cmd`: refresh or register, then keep refreshing.
-    Daemon,
-    /// `init`, `post`, `register`: register once.
-    Register,
-    /// `refresh`, `rotate`: refresh once.
-    Refresh,
-}
 
 /// Parsed `siad` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,37 +39,18 @@ pub struct Options {
     pub meta: String,
 }
 
-/// The accepted flags.
+/// The accepted flags (the shared ones from [`runner`], in siad's usage order).
 pub fn flag_set() -> FlagSet {
-    FlagSet::new("siad")
-        .string(
-            "cmd",
-            Some(""),
-            "command: init|post|register|refresh|rotate (empty: daemon)",
-        )
-        .string("zts", None, "ZTS host name (required)")
-        .string("ztsport", Some(DEFAULT_ZTS_PORT), "ZTS port")
-        .string(
-            "ztscacert",
-            None,
-            "CA bundle file that signs the ZTS certificate",
-        )
-        .string(
-            "dnsdomains",
-            None,
-            "comma separated provider DNS suffixes (required)",
-        )
-        .string(
-            "providerprefix",
-            None,
-            "provider prefix; the provider is <prefix>.<region> (required)",
-        )
-        .string("config", Some(DEFAULT_CONFIG), "sia_config file")
-        .string(
-            "meta",
-            Some(imds::DEFAULT_ENDPOINT),
-            "EC2 metadata service endpoint",
-        )
+    runner::config_flag(runner::command_flags(FlagSet::new("siad")).string(
+        "providerprefix",
+        None,
+        "provider prefix; the provider is <prefix>.<region> (required)",
+    ))
+    .string(
+        "meta",
+        Some(imds::DEFAULT_ENDPOINT),
+        "EC2 metadata service endpoint",
+    )
 }
 
 /// Parses the arguments (without the program name). `Ok(None)` means help was asked for and
@@ -102,63 +70,55 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
             fs.usage()
         )));
     }
-    let get = |n: &str| {
-        f.get(n)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    let command = match f.get("cmd").unwrap_or("") {
-        "" => Command::Daemon,
-        "init" | "post" | "register" => Command::Register,
-        "refresh" | "rotate" => Command::Refresh,
-        other => {
-            return Err(Error::Usage(format!(
-                "unknown -cmd {other:?} (use init|post|register|refresh|rotate)"
-            )));
-        }
-    };
-    let port = f.get("ztsport").unwrap_or(DEFAULT_ZTS_PORT);
-    let zts_port = port
-        .parse()
-        .map_err(|_| Error::Usage(format!("invalid -ztsport {port:?}")))?;
-    let provider_prefix = get("providerprefix")
+    let common = AgentOptions::from_flags(&f)?;
+    let provider_prefix = runner::value(&f, "providerprefix")
         .ok_or_else(|| Error::Usage(format!("-providerprefix is required\n{}", fs.usage())))?;
     let meta = if f.is_set("meta") {
-        get("meta")
+        runner::value(&f, "meta")
     } else {
         env(META_ENV).filter(|m| !m.is_empty())
     }
     .unwrap_or_else(|| imds::DEFAULT_ENDPOINT.to_string());
-    Ok(Some(Options {
-        zts: get("zts"),
+    let AgentOptions {
+        zts,
         zts_port,
-        zts_ca_cert: get("ztscacert").map(PathBuf::from),
-        dns_domains: get("dnsdomains")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_string)
-            .collect(),
+        zts_ca_cert,
+        dns_domains,
+        command,
+        config,
+    } = common;
+    Ok(Some(Options {
+        zts,
+        zts_port,
+        zts_ca_cert,
+        dns_domains,
         provider_prefix,
         command,
-        config: get("config").map_or_else(|| PathBuf::from(DEFAULT_CONFIG), PathBuf::from),
+        config,
         meta,
     }))
 }
 
+impl Options {
+    /// The options every SIA command line shares.
+    pub fn agent(&self) -> AgentOptions {
+        AgentOptions {
+            zts: self.zts.clone(),
+            zts_port: self.zts_port,
+            zts_ca_cert: self.zts_ca_cert.clone(),
+            dns_domains: self.dns_domains.clone(),
+            command: self.command,
+            config: self.config.clone(),
+        }
+    }
+}
+
 /// Runs the command. `env` reads environment variables (`NOTIFY_SOCKET`).
 pub async fn run(opts: &Options, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
-    let loaded = SiaConfig::load(&opts.config)?;
-    for w in &loaded.warnings {
-        log::warn!("{w}");
-    }
-    let sia = loaded.config;
+    let common = opts.agent();
+    let sia = runner::load_config(&opts.config)?;
     let zts = zts_client(opts, &sia)?;
-    if opts.dns_domains.is_empty() && sia.dns_domains.is_empty() {
-        return Err(Error::Usage("-dnsdomains is required".into()));
-    }
+    common.check_dns_domains(&sia)?;
     let attestor = Ec2Attestor::new(
         Imds::new(&opts.meta)?,
         &opts.provider_prefix,
@@ -172,14 +132,10 @@ pub async fn run(opts: &Options, env: &dyn Fn(&str) -> Option<String>) -> Result
         &opts.dns_domains,
         hostname.as_deref(),
     )?;
-    create_dirs(&cfg)?;
+    runner::create_dirs(&cfg)?;
     log::info!(
         "siad: {} services {:?} in domain {}, provider {}.{}, ZTS {}",
-        match opts.command {
-            Command::Daemon => "daemon for",
-            Command::Register => "register",
-            Command::Refresh => "refresh",
-        },
+        opts.command.describe(),
         cfg.services
             .iter()
             .map(|s| s.name.as_str())
@@ -189,60 +145,13 @@ pub async fn run(opts: &Options, env: &dyn Fn(&str) -> Option<String>) -> Result
         doc.region,
         zts.base_url()
     );
-    match opts.command {
-        Command::Register => {
-            agent::register(&cfg, &zts, &attestor).await?;
-        }
-        Command::Refresh => {
-            agent::refresh(&cfg, &zts, &attestor).await?;
-        }
-        Command::Daemon => {
-            let socket = env("NOTIFY_SOCKET");
-            daemon::run(
-                &cfg,
-                &zts,
-                &attestor,
-                daemon::shutdown_signal(),
-                || match notify::ready(socket.as_deref()) {
-                    Ok(true) => log::info!("notified systemd: READY=1"),
-                    Ok(false) => {}
-                    Err(e) => log::warn!("systemd notification failed: {e}"),
-                },
-            )
-            .await?;
-        }
-    }
+    runner::execute(opts.command, &cfg, &zts, &attestor, env("NOTIFY_SOCKET")).await?;
     Ok(())
 }
 
-/// `-zts` host (with `-ztsport`), else `sia_config`'s `zts`: a host, or an `https://` URL.
+/// `-zts` host (with `-ztsport`), else `sia_config`'s `zts`: see [`runner::zts_client`].
 fn zts_client(opts: &Options, sia: &SiaConfig) -> Result<ZtsClient> {
-    let ca = opts.zts_ca_cert.as_deref();
-    if let Some(host) = &opts.zts {
-        return Ok(ZtsClient::new(host, opts.zts_port, ca));
-    }
-    match sia.zts.as_deref().map(str::trim).filter(|z| !z.is_empty()) {
-        Some(url) if url.starts_with("https://") => {
-            let url = url.trim_end_matches('/');
-            let base = if url.ends_with("/zts/v1") {
-                url.to_string()
-            } else {
-                format!("{url}/zts/v1")
-            };
-            Ok(ZtsClient::with_base_url(&base, ca))
-        }
-        Some(host) => Ok(ZtsClient::new(host, opts.zts_port, ca)),
-        None => Err(Error::Usage("-zts is required".into())),
-    }
-}
-
-/// Creates the key, certificate and token directories when missing (Athenz §4.5 defaults).
-fn create_dirs(cfg: &AgentConfig) -> Result<()> {
-    let key_mode = cfg.services.first().map_or(0o700, |s| s.key_dir_mode());
-    files::ensure_dir(&cfg.key_dir, key_mode)?;
-    files::ensure_dir(&cfg.cert_dir, agent::CERT_DIR_MODE)?;
-    files::ensure_dir(&cfg.token_dir, 0o750)?;
-    Ok(())
+    Ok(opts.agent().zts_client(sia)?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! What every Athenz SIA agent shares, with no platform knowledge (no AWS, no OpenStack): keys,
 //! the service CSR, the ZTS instance client, crash-safe files, `sia_config`, Go-style flags, the
-//! register/refresh flow and the daemon loop, systemd readiness and logging. A platform crate
+//! register/refresh flow and the daemon loop, systemd readiness and logging, and the command-line
+//! runner every platform binary shares (`-cmd`, `-zts`, ..., exit codes). A platform crate
 //! implements [`agent::Attestor`] and wires flags to [`agent::AgentConfig`].
 //!
 //! It does not fetch role certificates, access tokens or SSH certificates.
@@ -18,6 +19,7 @@ pub mod flags;
 pub mod keys;
 pub mod logging;
 pub mod notify;
+pub mod runner;
 pub mod schedule;
 pub mod zts;
 

@@ -14,10 +14,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// A binary of another package of the workspace: next to the running test's target directory.
+/// A binary of another package of the workspace, in the profile directory of the running
+/// executable: a test runs from `<profile>/deps/`, a bench binary from `<profile>/` itself.
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let mut dir = exe.parent().unwrap();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().unwrap();
+    }
     let bin = dir.join(name);
     assert!(
         bin.exists(),

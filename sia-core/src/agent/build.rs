@@ -37,14 +37,42 @@ impl AgentConfig {
         dns_domains: &[String],
         system_hostname: Option<&str>,
     ) -> Result<Self> {
-        Self::resolve(cfg, account_id, dns_domains, system_hostname, &|u, g| {
-            Owner::resolve(u, g)
-        })
+        Self::resolve(
+            cfg,
+            account_id,
+            None,
+            dns_domains,
+            system_hostname,
+            &|u, g| Owner::resolve(u, g),
+        )
+    }
+
+    /// [`Self::from_sia_config`] for a platform that learns the identity itself (from instance
+    /// metadata, say) rather than from an `accounts` entry: `domain` and `service` become the
+    /// domain and primary service whatever `sia_config` says, so the caller must first have
+    /// reconciled them with [`SiaConfig::identity`]. `account_id` still selects the `accounts`
+    /// entry for its `user` and `group`.
+    pub fn for_identity(
+        cfg: &SiaConfig,
+        account_id: Option<&str>,
+        identity: (&str, &str),
+        dns_domains: &[String],
+        system_hostname: Option<&str>,
+    ) -> Result<Self> {
+        Self::resolve(
+            cfg,
+            account_id,
+            Some(identity),
+            dns_domains,
+            system_hostname,
+            &|u, g| Owner::resolve(u, g),
+        )
     }
 
     pub(crate) fn resolve(
         cfg: &SiaConfig,
         account_id: Option<&str>,
+        identity: Option<(&str, &str)>,
         dns_domains: &[String],
         system_hostname: Option<&str>,
         owner: &OwnerLookup<'_>,
@@ -57,14 +85,19 @@ impl AgentConfig {
                 account_id.unwrap_or("(unknown)")
             ));
         }
-        let domain = account.and_then(|a| a.domain.clone()).unwrap_or_default();
+        let (domain, primary) = match identity {
+            Some((d, s)) => (d.to_string(), s.to_string()),
+            None => {
+                let named = cfg.identity(account_id);
+                (
+                    named.domain.unwrap_or_default(),
+                    named.service.unwrap_or_default(),
+                )
+            }
+        };
         if domain.is_empty() {
             problems.push("no domain: add an accounts entry with \"domain\"".into());
         }
-        let primary = account
-            .and_then(|a| a.service.clone().or_else(|| a.name.clone()))
-            .or_else(|| cfg.service.clone())
-            .unwrap_or_default();
         if primary.is_empty() {
             problems.push("no service: set \"service\"".into());
         }

@@ -319,6 +319,7 @@ fn resolution_reports_every_problem_and_applies_groups() {
     let cfg = AgentConfig::resolve(
         &c,
         Some("1"),
+        None,
         &["d.example.com".into()],
         Some("host1"),
         &owner,
@@ -335,4 +336,35 @@ fn resolution_reports_every_problem_and_applies_groups() {
     );
     assert_eq!(cfg.timing.refresh_interval, Duration::from_secs(86_400));
     assert_eq!(cfg.timing.fail_count_for_exit, 2);
+}
+
+#[test]
+fn a_platform_identity_replaces_what_the_config_names() {
+    let c = SiaConfig::parse(
+        r#"{"accounts":[{"account":"p1","domain":"cfg.dom","user":"0"}],"service":"cfgsvc",
+            "services":{"extra":{}},"dns_domains":["d.example.com"]}"#,
+    )
+    .unwrap()
+    .config;
+    let named = c.identity(Some("p1"));
+    assert_eq!(named.domain.as_deref(), Some("cfg.dom"));
+    assert_eq!(named.service.as_deref(), Some("cfgsvc"));
+    assert_eq!(SiaConfig::default().identity(None), Default::default());
+    let cfg = AgentConfig::for_identity(&c, Some("p1"), ("weather", "api"), &[], None).unwrap();
+    assert_eq!(cfg.domain, "weather");
+    let names: Vec<_> = cfg.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "extra"]);
+    assert_eq!(
+        cfg.services[0].owner.uid,
+        Some(0),
+        "the account entry still gives the owner"
+    );
+    assert!(cfg.services[0].key_file.ends_with("weather.api.key.pem"));
+    let e = AgentConfig::for_identity(&SiaConfig::default(), None, ("", "api"), &[], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no domain") && e.contains("no DNS domains"),
+        "{e}"
+    );
 }

@@ -111,6 +111,16 @@ pub struct AccountConfig {
     pub version: Option<String>,
 }
 
+/// A domain and primary service as `sia_config` names them ([`SiaConfig::identity`]); `None`
+/// where it names none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Athenz domain.
+    pub domain: Option<String>,
+    /// Primary service.
+    pub service: Option<String>,
+}
+
 /// A parsed configuration and the warnings it produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
@@ -209,6 +219,22 @@ impl SiaConfig {
             Ok(())
         } else {
             Err(Error::Config(problems))
+        }
+    }
+
+    /// The domain and primary service this configuration names for `account_id`: the selected
+    /// account's `domain`, and its `service` (or older `name`), else the top-level `service`.
+    /// A platform that also learns the identity elsewhere compares the two with this.
+    pub fn identity(&self, account_id: Option<&str>) -> Identity {
+        let account = self.select_account(account_id);
+        let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Identity {
+            domain: nonempty(account.and_then(|a| a.domain.clone())),
+            service: nonempty(
+                account
+                    .and_then(|a| a.service.clone().or_else(|| a.name.clone()))
+                    .or_else(|| self.service.clone()),
+            ),
         }
     }
 

@@ -138,7 +138,7 @@ impl HttpProvider {
             .json(c)
             .send()
             .await
-            .map_err(|e| ProviderError::Unreachable(format!("{e:#}")))?;
+            .map_err(|e| ProviderError::Unreachable(error_chain(&e)))?;
         let status = resp.status();
         if status == reqwest::StatusCode::OK {
             return resp
@@ -171,4 +171,20 @@ impl Provider for HttpProvider {
     ) -> Result<InstanceConfirmation, ProviderError> {
         self.call("/refresh", c).await
     }
+}
+
+/// An error with its causes (`a: b: c`): reqwest's own message says only that sending failed,
+/// while the reason an operator needs (a TLS name mismatch, a refused connection) is a cause.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }
