@@ -1,7 +1,7 @@
 //! `POST /instance` and `POST /refresh`: the Athenz provider callback (docs/openstack.md §3;
 //! Athenz `InstanceHttpProvider`). ZTS posts an InstanceConfirmation with its client
 //! certificate, which must chain to `client_ca_file` (401 without one; the TLS handshake already
-//! refused any other). The checks, in order, each refusal a 403 naming it:
+//! refused any other) and name one of `zts_principals` (403 otherwise). The checks, in order, each refusal a 403 naming it:
 //!
 //! 1. token: the attestation token verifies with the provider's key, its `iss` is this provider,
 //!    and on `/instance` only its `exp` is not past;
@@ -59,10 +59,16 @@ async fn confirm(
     body: &[u8],
     flow: Flow,
 ) -> Result<Json<InstanceConfirmation>> {
-    if peer.as_ref().and_then(|p| p.cert.as_ref()).is_none() {
+    let Some(peer) = peer.filter(|p| p.cert.is_some()) else {
         return Err(Error::Unauthenticated(
             "a client certificate issued by the provider's client CA is required".into(),
         ));
+    };
+    let caller = peer.principal.as_deref().unwrap_or_default();
+    if !st.config.zts_principals.iter().any(|p| p == caller) {
+        return Err(Error::Forbidden(format!(
+            "caller {caller:?} is not ZTS (zts_principals)"
+        )));
     }
     let c: InstanceConfirmation = serde_json::from_slice(body)
         .map_err(|e| Error::BadRequest(format!("invalid InstanceConfirmation: {e}")))?;

@@ -13,6 +13,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The principal ZTS presents (`sys.auth.zts`), accepted on the callback by default.
+pub const DEFAULT_ZTS_PRINCIPAL: &str = "sys.auth.zts";
+
 /// Default token lifetime: one hour.
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 
@@ -30,6 +33,10 @@ pub struct RawConfig {
     pub tls_key_file: Option<PathBuf>,
     /// CA of the ZTS client certificates accepted on `/instance` and `/refresh`.
     pub client_ca_file: Option<PathBuf>,
+    /// Principals (client certificate CNs) allowed to call `/instance` and `/refresh`; default
+    /// `["sys.auth.zts"]`. The CA that signs ZTS's certificate usually signs every workload's
+    /// too, so the CA alone does not tell ZTS from any workload.
+    pub zts_principals: Option<Vec<String>>,
     /// PKCS#8 PEM, EC P-256 or RSA: signs the attestation tokens.
     pub signing_key_file: Option<PathBuf>,
     /// The tokens' `kid` (default `0`).
@@ -127,6 +134,8 @@ pub struct Config {
     pub tls_key_file: PathBuf,
     /// CA of accepted ZTS client certificates.
     pub client_ca_file: PathBuf,
+    /// Principals allowed to call the callback, lowercased.
+    pub zts_principals: Vec<String>,
     /// Where the signing key was read from.
     pub signing_key_file: PathBuf,
     /// The signing key (its `Debug` shows no key material).
@@ -205,6 +214,22 @@ impl RawConfig {
                 }
             }
         });
+        let zts_principals: Vec<String> = self
+            .zts_principals
+            .unwrap_or_else(|| vec![DEFAULT_ZTS_PRINCIPAL.to_string()])
+            .iter()
+            .map(|p| p.trim().to_ascii_lowercase())
+            .collect();
+        if zts_principals.is_empty() {
+            e.push("zts_principals: must name at least one principal".into());
+        }
+        for p in &zts_principals {
+            if !(model::names::is_compound_name(p) && p.contains('.')) {
+                e.push(format!(
+                    "zts_principals: {p:?} is not a principal name (domain.service)"
+                ));
+            }
+        }
         let signing_key_id = self.signing_key_id.unwrap_or_else(|| "0".into());
         if signing_key_id.is_empty() {
             e.push("signing_key_id: must not be empty".into());
@@ -278,6 +303,7 @@ impl RawConfig {
                 tls_cert_file,
                 tls_key_file,
                 client_ca_file,
+                zts_principals,
                 signing_key_file,
                 signing_key,
                 signing_key_id,

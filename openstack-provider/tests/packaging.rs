@@ -14,28 +14,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_openstack-provider");
 #[test]
 fn the_unit_verifies_cleanly() {
     let d = tempfile::tempdir().unwrap();
-    let unit = UNIT.replace("/usr/bin/openstack-provider", BIN);
-    assert_ne!(unit, UNIT, "the unit starts /usr/bin/openstack-provider");
-    let path = d.path().join("openstack-provider.service");
-    std::fs::write(&path, &unit).unwrap();
-    let out = Command::new("/usr/bin/systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .expect("systemd-analyze is installed at /usr/bin/systemd-analyze");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let about_unit: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("openstack-provider"))
-        .collect();
-    assert!(
-        out.status.success() && about_unit.is_empty(),
-        "{about_unit:#?}"
-    );
+    let unit = testkit::unit_with_binary(UNIT, "/usr/bin/openstack-provider", BIN);
+    let v = testkit::systemd_verify(d.path(), "openstack-provider.service", &unit);
+    assert!(v.ok && v.about_unit.is_empty(), "{:#?}", v.about_unit);
     for needed in [
         "Type=simple",
         "ExecStart=/usr/bin/openstack-provider --config /etc/athenz/openstack-provider.toml",

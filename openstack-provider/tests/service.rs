@@ -92,6 +92,7 @@ struct World {
     key: SigningKey,
     zts: reqwest::Client,
     anyone: reqwest::Client,
+    workload: reqwest::Client,
 }
 
 /// Starts the provider; with `backend_up` false, Keystone and Nova point at a closed port.
@@ -102,6 +103,9 @@ async fn start(backend_up: bool) -> World {
     let p = |name: &str| d.join(name);
     server_common::devca::issue_server_cert(&ca, PROVIDER, &p("tls.pem"), &p("tls.key")).unwrap();
     server_common::devca::issue_client_cert(&ca, "sys.auth.zts", &p("zts.pem"), &p("zts.key"))
+        .unwrap();
+    // A workload the same CA signed: trusted by TLS, but not ZTS.
+    server_common::devca::issue_client_cert(&ca, "weather.api", &p("wl.pem"), &p("wl.key"))
         .unwrap();
     let signing = rcgen::KeyPair::generate().unwrap().serialize_pem();
     std::fs::write(p("signing.key"), &signing).unwrap();
@@ -125,8 +129,9 @@ async fn start(backend_up: bool) -> World {
     World {
         url,
         key: SigningKey::from_pem(&signing).unwrap(),
-        zts: client(d, true),
-        anyone: client(d, false),
+        zts: client(d, Some("zts")),
+        anyone: client(d, None),
+        workload: client(d, Some("wl")),
         _dir: dir,
     }
 }
@@ -162,13 +167,14 @@ p2 = "sports"
     .unwrap()
 }
 
-fn client(d: &Path, with_cert: bool) -> reqwest::Client {
+/// A client trusting the dev CA, presenting `<identity>.pem`/`.key` when given.
+fn client(d: &Path, identity: Option<&str>) -> reqwest::Client {
     let ca = std::fs::read(d.join(server_common::devca::CA_CERT)).unwrap();
     let mut b = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap());
-    if with_cert {
-        let mut id = std::fs::read(d.join("zts.pem")).unwrap();
-        id.extend(std::fs::read(d.join("zts.key")).unwrap());
+    if let Some(name) = identity {
+        let mut id = std::fs::read(d.join(format!("{name}.pem"))).unwrap();
+        id.extend(std::fs::read(d.join(format!("{name}.key"))).unwrap());
         b = b.identity(reqwest::Identity::from_pem(&id).unwrap());
     }
     b.build().unwrap()
@@ -351,6 +357,19 @@ async fn callback_refusals() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
+    // A certificate from the same CA that is not ZTS's.
+    let (status, v) = w
+        .callback(
+            "instance",
+            &w.workload,
+            &confirmation(&live, "vm-1", "127.0.0.1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("weather.api"),
+        "{v}"
+    );
 
     let mut other_domain = confirmation(&live, "vm-1", "127.0.0.1");
     other_domain.domain = "sports".into();

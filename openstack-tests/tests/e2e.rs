@@ -265,14 +265,15 @@ async fn registrations_the_provider_refuses() {
     assert_refused(&w.sia(&a, "init", Source::Service).await, &["expired"]);
     assert!(a.nothing_written());
 
-    // Nova out of service: the provider answers 503 and ZTS refuses.
+    // Nova out of service: the provider answers 503, which ZTS passes on as an unavailable
+    // provider (504: try again), not as a refusal.
     let vm = Vm::new("nova-down");
     w.boot(&vm).await;
     w.nova.set_available(false);
     let a = w.agent("nova-down");
     let out = w.sia(&a, "init", Source::Service).await;
     w.nova.set_available(true);
-    assert_refused(&out, &["503", "nova"]);
+    assert_refused(&out, &["504", "provider unreachable: 503", "nova"]);
     assert!(a.nothing_written());
 
     // The control: an honest VM in the same world gets its identity.

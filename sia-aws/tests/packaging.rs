@@ -7,38 +7,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::path::Path;
-use std::process::Command;
 
 const UNIT: &str = include_str!("../../packaging/systemd/siad.service");
 
-/// Runs `systemd-analyze verify` on `text` saved as `siad.service`; returns (success, output
-/// lines about the unit).
+/// `systemd-analyze verify` of `text` as `siad.service`: (success, lines about the unit).
 fn verify(dir: &Path, text: &str) -> (bool, Vec<String>) {
-    let path = dir.join("siad.service");
-    std::fs::write(&path, text).unwrap();
-    let out = Command::new("/usr/bin/systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .expect("systemd-analyze is installed at /usr/bin/systemd-analyze");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let about_unit = text
-        .lines()
-        .filter(|l| l.contains("siad.service") || l.contains("siad"))
-        .map(str::to_string)
-        .collect();
-    (out.status.success(), about_unit)
+    let v = testkit::systemd_verify(dir, "siad.service", text);
+    (v.ok, v.about_unit)
 }
 
 fn with_built_binary(unit: &str) -> String {
-    let bin = env!("CARGO_BIN_EXE_siad");
-    let replaced = unit.replace("ExecStart=/usr/sbin/siad", &format!("ExecStart={bin}"));
-    assert_ne!(replaced, unit, "the unit starts /usr/sbin/siad");
-    replaced
+    testkit::unit_with_binary(
+        unit,
+        "ExecStart=/usr/sbin/siad",
+        &format!("ExecStart={}", env!("CARGO_BIN_EXE_siad")),
+    )
 }
 
 #[test]

@@ -7,39 +7,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use std::path::Path;
-use std::process::Command;
 
 const UNIT: &str = include_str!("../../packaging/systemd/sia-openstack.service");
 const INSTALLED: &str = "ExecStart=/usr/sbin/sia-openstack";
 
-/// Runs `systemd-analyze verify` on `text` saved as `sia-openstack.service`; returns (success,
-/// output lines about the unit).
+/// `systemd-analyze verify` of `text` as `sia-openstack.service`: (success, lines about the unit).
 fn verify(dir: &Path, text: &str) -> (bool, Vec<String>) {
-    let path = dir.join("sia-openstack.service");
-    std::fs::write(&path, text).unwrap();
-    let out = Command::new("/usr/bin/systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .expect("systemd-analyze is installed at /usr/bin/systemd-analyze");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let about_unit = text
-        .lines()
-        .filter(|l| l.contains("sia-openstack"))
-        .map(str::to_string)
-        .collect();
-    (out.status.success(), about_unit)
+    let v = testkit::systemd_verify(dir, "sia-openstack.service", text);
+    (v.ok, v.about_unit)
 }
 
 fn with_built_binary(unit: &str) -> String {
-    let bin = env!("CARGO_BIN_EXE_sia-openstack");
-    let replaced = unit.replace(INSTALLED, &format!("ExecStart={bin}"));
-    assert_ne!(replaced, unit, "the unit starts /usr/sbin/sia-openstack");
-    replaced
+    testkit::unit_with_binary(
+        unit,
+        INSTALLED,
+        &format!("ExecStart={}", env!("CARGO_BIN_EXE_sia-openstack")),
+    )
 }
 
 #[test]

@@ -148,3 +148,48 @@ pub async fn zms_call(
         r.text().await.unwrap_or_default()
     );
 }
+
+/// What `systemd-analyze verify` says of a unit: whether it passed, and the lines of its output
+/// that name the unit (warnings about other units on the machine are not ours).
+#[derive(Debug)]
+pub struct UnitVerdict {
+    /// The tool's exit status was success.
+    pub ok: bool,
+    /// Output lines naming the unit.
+    pub about_unit: Vec<String>,
+}
+
+/// Runs `/usr/bin/systemd-analyze verify` on `text` saved as `dir/name` (e.g. `siad.service`).
+/// A missing tool fails the test (the test script installs it): a lint that cannot run must not
+/// pass.
+pub fn systemd_verify(dir: &Path, name: &str, text: &str) -> UnitVerdict {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new("/usr/bin/systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze is installed at /usr/bin/systemd-analyze");
+    let stem = name.trim_end_matches(".service");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    UnitVerdict {
+        ok: out.status.success(),
+        about_unit: text
+            .lines()
+            .filter(|l| l.contains(stem))
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// `unit` with its installed binary path replaced by the built one (verify checks that the
+/// binary exists); the unit must name `installed`.
+pub fn unit_with_binary(unit: &str, installed: &str, built: &str) -> String {
+    let replaced = unit.replace(installed, built);
+    assert_ne!(replaced, unit, "the unit does not name {installed}");
+    replaced
+}

@@ -148,11 +148,14 @@ impl HttpProvider {
         }
         let text = resp.text().await.unwrap_or_default();
         let text: String = text.chars().take(300).collect();
-        Err(ProviderError::Refused(format!(
-            "{} {}",
-            status.as_u16(),
-            text
-        )))
+        let message = format!("{} {}", status.as_u16(), text);
+        // A provider that cannot decide now (its own backend is down: 5xx) has not refused:
+        // the caller should retry, so it is answered as an unavailable provider (504).
+        if status.is_server_error() {
+            Err(ProviderError::Unreachable(message))
+        } else {
+            Err(ProviderError::Refused(message))
+        }
     }
 }
 
