@@ -5,41 +5,9 @@ use crate::moto::Keys;
 use crate::world::{DNS_SUFFIX, World, aws_env};
 use rcgen::{CertificateParams, DnType, KeyPair, SanType};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::process::Output;
 
-/// One agent's files: its sia_config and the directories it writes.
-#[derive(Debug, Clone)]
-pub struct Agent {
-    /// The sia_config file.
-    pub config: PathBuf,
-    /// `sia_key_dir`.
-    pub key_dir: PathBuf,
-    /// `sia_cert_dir`.
-    pub cert_dir: PathBuf,
-}
-
-impl Agent {
-    /// `<key_dir>/weather.api.key.pem`.
-    pub fn key(&self) -> PathBuf {
-        self.key_dir.join("weather.api.key.pem")
-    }
-
-    /// `<cert_dir>/weather.api.cert.pem`.
-    pub fn cert(&self) -> PathBuf {
-        self.cert_dir.join("weather.api.cert.pem")
-    }
-
-    /// `<cert_dir>/ca.cert.pem`.
-    pub fn ca(&self) -> PathBuf {
-        self.cert_dir.join("ca.cert.pem")
-    }
-
-    /// Whether neither key nor certificate exists.
-    pub fn nothing_written(&self) -> bool {
-        !self.key().exists() && !self.cert().exists()
-    }
-}
+pub use testkit::agent::Agent;
 
 impl World {
     /// An agent for `weather.api` with its own directories under the state dir; `extra` keys are

@@ -5,56 +5,12 @@
 
 use localstack_tests::awskeys::{AwsSigner, document};
 use localstack_tests::moto::Keys;
-use localstack_tests::siad::Agent;
 use localstack_tests::world::{
     DNS_SUFFIX, EC2_OTHER_REGION, EC2_PROVIDER, Options, REGION, World, instance,
 };
 use serde_json::json;
-use std::process::{Command, Output};
 use std::time::Duration;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn assert_refused(o: &Output, needle: &str) {
-    let err = stderr(o);
-    assert!(
-        !o.status.success(),
-        "siad succeeded but should not have:\n{err}"
-    );
-    assert!(
-        err.to_lowercase().contains(&needle.to_lowercase()),
-        "siad's error does not mention {needle:?}:\n{err}"
-    );
-}
-
-fn openssl(args: &[&str]) -> String {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn serial(cert: &std::path::Path) -> String {
-    openssl(&["x509", "-noout", "-serial", "-in", &cert.to_string_lossy()])
-}
-
-/// Key and certificate are complete, parse, and belong together.
-fn assert_pair(a: &Agent) {
-    let cert_pub = openssl(&[
-        "x509",
-        "-noout",
-        "-pubkey",
-        "-in",
-        &a.cert().to_string_lossy(),
-    ]);
-    let key_pub = openssl(&["pkey", "-pubout", "-in", &a.key().to_string_lossy()]);
-    assert_eq!(cert_pub, key_pub, "key and certificate do not match");
-}
+use testkit::agent::{assert_refused, stderr};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_boot_then_refresh() {
@@ -69,24 +25,9 @@ async fn first_boot_then_refresh() {
 
     // The identity chains to the ZTS CA and carries the Athenz SANs of this instance.
     let ca = w.path().join("ca.cert.pem");
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &ca.to_string_lossy(),
-        &a.cert().to_string_lossy(),
-    ]);
-    assert!(verified.contains(": OK"), "{verified}");
+    let text = a.assert_chains_to(&ca);
     assert_eq!(std::fs::read(a.ca()).unwrap(), std::fs::read(&ca).unwrap());
-    assert_pair(&a);
-    // OpenSSL 3 prints `CN = x`, older releases `CN=x`: compare in one form.
-    let text = openssl(&[
-        "x509",
-        "-noout",
-        "-text",
-        "-in",
-        &a.cert().to_string_lossy(),
-    ])
-    .replace(" = ", "=");
+    a.assert_pair();
     let id = &w.aws.instance.id;
     for needle in [
         "CN=weather.api".to_string(),
@@ -106,7 +47,7 @@ async fn first_boot_then_refresh() {
     assert_eq!(mode(a.cert()), 0o444);
 
     // Refresh: re-attests, keeps the key, replaces the certificate.
-    let before = serial(&a.cert());
+    let before = a.serial();
     let key_before = std::fs::read(a.key()).unwrap();
     let out = w.siad(&a, "refresh").await;
     assert!(
@@ -114,9 +55,9 @@ async fn first_boot_then_refresh() {
         "siad -cmd refresh failed:\n{}",
         stderr(&out)
     );
-    assert_ne!(serial(&a.cert()), before);
+    assert_ne!(a.serial(), before);
     assert_eq!(std::fs::read(a.key()).unwrap(), key_before);
-    assert_pair(&a);
+    a.assert_pair();
 
     // IMDSv2 only (http_tokens=required) works the same.
     w.imds.update(|i| i.tokens_required = true);
@@ -137,7 +78,7 @@ async fn documents_that_are_not_aws_are_refused() {
     let a = w.agent("tampered", json!({}));
     w.imds
         .update(|i| i.document = good.document.replace(&w.aws.account, "999999999999"));
-    assert_refused(&w.siad(&a, "init").await, "signature");
+    assert_refused(&w.siad(&a, "init").await, &["signature"]);
     assert!(a.nothing_written());
 
     // Forged: a well-formed document signed by a key ZTS does not trust.
@@ -145,7 +86,7 @@ async fn documents_that_are_not_aws_are_refused() {
     let forged = instance(&w.aws, &forger, time::OffsetDateTime::now_utc()).unwrap();
     w.imds.update(|i| *i = forged);
     let a = w.agent("forged", json!({}));
-    assert_refused(&w.siad(&a, "init").await, "signature");
+    assert_refused(&w.siad(&a, "init").await, &["signature"]);
     assert!(a.nothing_written());
 
     // Stale: launched an hour ago, past the 300 s boot window.
@@ -153,7 +94,7 @@ async fn documents_that_are_not_aws_are_refused() {
     w.imds
         .update(|i| *i = instance(&w.aws, &w.signer, stale).unwrap());
     let a = w.agent("stale", json!({}));
-    assert_refused(&w.siad(&a, "init").await, "boot time");
+    assert_refused(&w.siad(&a, "init").await, &["boot time"]);
     assert!(a.nothing_written());
 
     // Instance-profile credentials STS rejects: siad cannot even assume its role.
@@ -176,7 +117,7 @@ async fn documents_that_are_not_aws_are_refused() {
         .output()
         .await
         .unwrap();
-    assert_refused(&out, "evil.example.com");
+    assert_refused(&out, &["evil.example.com"]);
     assert!(a.nothing_written());
 
     // The honest agent still works in the same world.
@@ -282,7 +223,7 @@ async fn terminated_instance_cannot_refresh() {
         .terminate(REGION, &w.aws.admin, &w.aws.instance.id)
         .await
         .unwrap();
-    assert_refused(&w.siad(&a, "refresh").await, "not running");
+    assert_refused(&w.siad(&a, "refresh").await, &["not running"]);
     assert_eq!(
         std::fs::read(a.key()).unwrap(),
         key,
@@ -349,7 +290,7 @@ async fn zts_down_keeps_files_and_retries() {
         log.matches("retry").count() >= 2,
         "no retries logged:\n{log}"
     );
-    assert_pair(&a);
+    a.assert_pair();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,7 +313,7 @@ async fn killed_mid_write_leaves_no_torn_files() {
         tokio::time::sleep(at).await;
         let _ = child.start_kill();
         let _ = child.wait().await;
-        assert_pair(&a);
+        a.assert_pair();
         // Re-synchronise with ZTS (a lost answer is forgiven once, not twice in a row).
         let out = w.siad(&a, "refresh").await;
         assert!(
@@ -380,7 +321,7 @@ async fn killed_mid_write_leaves_no_torn_files() {
             "refresh after kill {n} failed:\n{}",
             stderr(&out)
         );
-        assert_pair(&a);
+        a.assert_pair();
     }
     let leftovers: Vec<_> = std::fs::read_dir(&a.cert_dir)
         .unwrap()

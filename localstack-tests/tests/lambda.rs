@@ -8,8 +8,9 @@ use localstack_tests::lambda::{Outcome, RuntimeApi};
 use localstack_tests::moto::Keys;
 use localstack_tests::world::{DNS_SUFFIX, LAMBDA_PROVIDER, Options, World, aws_env};
 use serde_json::json;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+use testkit::agent::openssl_stdin;
 
 /// The example function started as Lambda starts a custom runtime, with `creds` as its execution
 /// role's credentials.
@@ -36,30 +37,6 @@ fn function(w: &World, api: &RuntimeApi, creds: &Keys) -> tokio::process::Comman
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     cmd
-}
-
-fn openssl_stdin(args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

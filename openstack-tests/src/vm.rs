@@ -9,7 +9,7 @@ use crate::token::Claims;
 use crate::world::{DNS_SUFFIX, KID, NOVA_USER, PROJECT, PROVIDER, World};
 use rcgen::{CertificateParams, DnType, KeyPair, SanType};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 /// A VM as Nova knows it.
@@ -105,46 +105,7 @@ impl Vm {
     }
 }
 
-/// One agent's files: its sia_config and the directories it writes.
-#[derive(Debug, Clone)]
-pub struct Agent {
-    /// The sia_config file.
-    pub config: PathBuf,
-    /// `sia_key_dir`.
-    pub key_dir: PathBuf,
-    /// `sia_cert_dir`.
-    pub cert_dir: PathBuf,
-}
-
-impl Agent {
-    /// `<key_dir>/weather.api.key.pem`.
-    pub fn key(&self) -> PathBuf {
-        self.key_dir.join("weather.api.key.pem")
-    }
-
-    /// `<cert_dir>/weather.api.cert.pem`.
-    pub fn cert(&self) -> PathBuf {
-        self.cert_dir.join("weather.api.cert.pem")
-    }
-
-    /// `<cert_dir>/ca.cert.pem`.
-    pub fn ca(&self) -> PathBuf {
-        self.cert_dir.join("ca.cert.pem")
-    }
-
-    /// Whether neither key nor certificate exists.
-    pub fn nothing_written(&self) -> bool {
-        !self.key().exists() && !self.cert().exists()
-    }
-
-    /// The key and certificate bytes now (for "untouched" checks).
-    pub fn snapshot(&self) -> (Vec<u8>, Vec<u8>) {
-        (
-            std::fs::read(self.key()).unwrap_or_default(),
-            std::fs::read(self.cert()).unwrap_or_default(),
-        )
-    }
-}
+pub use testkit::agent::Agent;
 
 /// Where the agent reads its metadata.
 #[derive(Debug, Clone, Copy)]

@@ -8,79 +8,22 @@ use openstack_tests::metadata::write_config_drive;
 use openstack_tests::vm::{Agent, Source, Vm};
 use openstack_tests::world::{DNS_SUFFIX, Options, PROVIDER, UNBOUND_PROJECT, World};
 use serde_json::json;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use std::process::Output;
+use testkit::agent::{assert_refused, stderr};
 
 fn assert_ok(o: &Output, what: &str) {
     assert!(o.status.success(), "{what} failed:\n{}", stderr(o));
 }
 
-/// The agent failed (exit 1) and its error mentions every needle.
-fn assert_refused(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "sia-openstack should have failed with exit 1:\n{err}"
-    );
-    for needle in needles {
-        assert!(
-            err.to_lowercase().contains(&needle.to_lowercase()),
-            "sia-openstack's error does not mention {needle:?}:\n{err}"
-        );
-    }
-}
-
-fn openssl(args: &[&str]) -> String {
-    let out = Command::new("openssl").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn serial(cert: &Path) -> String {
-    openssl(&["x509", "-noout", "-serial", "-in", &cert.to_string_lossy()])
-}
-
 /// The agent holds a complete identity for `vm`: key and certificate belong together, the
 /// certificate chains to the dev CA and carries the Athenz names of the VM.
 fn assert_identity(w: &World, a: &Agent, vm: &Vm) {
-    let verified = openssl(&[
-        "verify",
-        "-CAfile",
-        &w.ca().to_string_lossy(),
-        &a.cert().to_string_lossy(),
-    ]);
-    assert!(verified.contains(": OK"), "{verified}");
+    let text = a.assert_chains_to(&w.ca());
     assert_eq!(
         std::fs::read(a.ca()).unwrap(),
         std::fs::read(w.ca()).unwrap()
     );
-    let cert_pub = openssl(&[
-        "x509",
-        "-noout",
-        "-pubkey",
-        "-in",
-        &a.cert().to_string_lossy(),
-    ]);
-    let key_pub = openssl(&["pkey", "-pubout", "-in", &a.key().to_string_lossy()]);
-    assert_eq!(cert_pub, key_pub, "key and certificate do not match");
-    // OpenSSL 3 prints `CN = x`, older releases `CN=x`: compare in one form.
-    let text = openssl(&[
-        "x509",
-        "-noout",
-        "-text",
-        "-in",
-        &a.cert().to_string_lossy(),
-    ])
-    .replace(" = ", "=");
+    a.assert_pair();
     let mut needles = vec![
         "CN=weather.api".to_string(),
         format!("DNS:api.weather.{DNS_SUFFIX}"),
@@ -111,9 +54,9 @@ async fn vm_boots_refreshes_and_is_cut_off_by_nova() {
     assert_identity(&w, &a, &vm);
 
     // Refresh: the same token again, the same key, a new certificate.
-    let (key, before) = (a.snapshot().0, serial(&a.cert()));
+    let (key, before) = (a.snapshot().0, a.serial());
     assert_ok(&w.sia(&a, "refresh", Source::Service).await, "refresh");
-    assert_ne!(serial(&a.cert()), before, "refresh kept the certificate");
+    assert_ne!(a.serial(), before, "refresh kept the certificate");
     assert_eq!(a.snapshot().0, key, "refresh replaced the key");
     assert_identity(&w, &a, &vm);
 
@@ -122,12 +65,12 @@ async fn vm_boots_refreshes_and_is_cut_off_by_nova() {
     claims.iat -= 7200;
     claims.exp = claims.iat + 3600;
     serve_token(&w, &vm, &w.sign(&claims));
-    let before = serial(&a.cert());
+    let before = a.serial();
     assert_ok(
         &w.sia(&a, "refresh", Source::Service).await,
         "refresh with an expired token",
     );
-    assert_ne!(serial(&a.cert()), before);
+    assert_ne!(a.serial(), before);
     assert_identity(&w, &a, &vm);
 
     // Nova says SHUTOFF: refresh refused, the files untouched; ACTIVE again: it refreshes.
@@ -167,12 +110,12 @@ async fn config_drive_boot_and_refresh() {
         "init",
     );
     assert_identity(&w, &a, &vm);
-    let (key, before) = (a.snapshot().0, serial(&a.cert()));
+    let (key, before) = (a.snapshot().0, a.serial());
     assert_ok(
         &w.sia(&a, "refresh", Source::ConfigDrive(&drive)).await,
         "refresh",
     );
-    assert_ne!(serial(&a.cert()), before, "refresh kept the certificate");
+    assert_ne!(a.serial(), before, "refresh kept the certificate");
     assert_eq!(a.snapshot().0, key, "refresh replaced the key");
     assert_identity(&w, &a, &vm);
 

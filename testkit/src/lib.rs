@@ -14,6 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod agent;
+
 /// A binary of another package of the workspace, in the profile directory of the running
 /// executable: a test runs from `<profile>/deps/`, a bench binary from `<profile>/` itself.
 pub fn workspace_bin(name: &str) -> PathBuf {
