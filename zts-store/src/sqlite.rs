@@ -113,37 +113,12 @@ async fn select(
     row.as_ref().map(record_from_row).transpose()
 }
 
-/// Writes back every mutable column of `record` (the key stays).
+/// Writes back every mutable column of `record` (the key stays): the upsert of
+/// [`insert_record`] is exactly that for a record that exists.
 async fn update(conn: &mut SqliteConnection, record: &CertRecord) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE cert_records SET \
-         current_serial = ?4, current_time_ms = ?5, current_ip = ?6, \
-         prev_serial = ?7, prev_time_ms = ?8, prev_ip = ?9, \
-         client_cert = ?10, expiry_time_ms = ?11, hostname = ?12, sia_provider = ?13, \
-         prev_used = ?14 \
-         WHERE provider = ?1 AND instance_id = ?2 AND service = ?3",
-    )
-    .bind(&record.provider)
-    .bind(&record.instance_id)
-    .bind(&record.service)
-    .bind(&record.current_serial)
-    .bind(record.current_time_ms)
-    .bind(&record.current_ip)
-    .bind(&record.prev_serial)
-    .bind(record.prev_time_ms)
-    .bind(&record.prev_ip)
-    .bind(record.client_cert)
-    .bind(record.expiry_time_ms)
-    .bind(&record.hostname)
-    .bind(&record.sia_provider)
-    .bind(record.prev_used)
-    .execute(&mut *conn)
-    .await
-    .map_err(StoreError::db)?;
-    Ok(())
+    insert_record(conn, record).await
 }
 
-/// The refresh check and its write; the caller commits or rolls back.
 /// Inserts `record`, replacing any record under its key.
 async fn insert_record(conn: &mut SqliteConnection, record: &CertRecord) -> Result<(), StoreError> {
     sqlx::query(concat!(
