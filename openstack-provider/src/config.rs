@@ -25,7 +25,8 @@ pub const DEFAULT_TOKEN_LIFETIME: u64 = 3600;
 pub struct RawConfig {
     /// `host:port` (an IP address and port; port 0 picks a free port).
     pub listen: Option<String>,
-    /// The ZMS service name of this provider; the tokens' `iss`.
+    /// The ZMS service name of this provider; the tokens' `iss`. Default: the CN of
+    /// `tls_cert_file`.
     pub provider_name: Option<String>,
     /// Server certificate chain (PEM); its CN must be the provider service.
     pub tls_cert_file: Option<PathBuf>,
@@ -178,7 +179,25 @@ impl RawConfig {
                 .map_err(|_| e.push(format!("listen: {l:?} is not an IP address and port")))
                 .ok()
         });
-        let provider_name = required(e, "provider_name", self.provider_name).and_then(|p| {
+        let tls_cert_file = required(e, "tls_cert_file", self.tls_cert_file)
+            .and_then(|p| check_certs(e, "tls_cert_file", p));
+        // The provider's name defaults to its certificate's CN, which ZTS requires to be the
+        // provider service anyway (docs/openstack.md §3).
+        let provider_name = match self.provider_name {
+            Some(p) => Some(p),
+            None => tls_cert_file.as_deref().and_then(|f| {
+                let certs = server_common::tls::load_certs(f).ok()?;
+                let cn = server_common::tls::principal_of(Some(&certs)).map(|c| c.to_string());
+                if cn.is_none() {
+                    e.push(format!(
+                        "provider_name is required: the CN of {} is not a service name",
+                        f.display()
+                    ));
+                }
+                cn
+            }),
+        }
+        .and_then(|p| {
             let lower = p.to_ascii_lowercase();
             if model::names::is_compound_name(&lower) && lower.contains('.') {
                 Some(lower)
@@ -189,8 +208,6 @@ impl RawConfig {
                 None
             }
         });
-        let tls_cert_file = required(e, "tls_cert_file", self.tls_cert_file)
-            .and_then(|p| check_certs(e, "tls_cert_file", p));
         let tls_key_file = required(e, "tls_key_file", self.tls_key_file).and_then(|p| {
             match PrivateKeyDer::from_pem_file(&p) {
                 Ok(_) => Some(p),

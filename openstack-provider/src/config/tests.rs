@@ -156,5 +156,21 @@ p1 = "bad domain!"
 #[test]
 fn empty_file_names_every_required_key() {
     let errors = RawConfig::default().validate().unwrap_err();
-    assert_eq!(errors.len(), 12, "{errors:#?}");
+    // Every required key but provider_name, which defaults to the certificate's CN.
+    assert_eq!(errors.len(), 11, "{errors:#?}");
+    assert!(
+        !errors.iter().any(|e| e.contains("provider_name")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn provider_name_defaults_to_the_certificate_cn() {
+    let f = Files::new();
+    let without = f
+        .good_toml()
+        .replace("provider_name = \"sys.openstack.Cluster1\"\n", "");
+    assert!(!without.contains("provider_name"));
+    let c = RawConfig::from_toml(&without).unwrap().validate().unwrap();
+    assert_eq!(c.provider_name, "sys.openstack.cluster1");
 }
