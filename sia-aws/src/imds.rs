@@ -38,9 +38,12 @@ impl std::fmt::Debug for Session<'_> {
 impl Imds {
     /// A client for `base` (`http://169.254.169.254:80`).
     pub fn new(base: &str) -> Result<Self> {
+        // IMDS is plain HTTP on a link-local address: no trust roots to load (loading the
+        // system's would cost the agent memory and time for nothing).
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .no_proxy()
+            .tls_certs_only(Vec::new())
             .build()
             .map_err(|e| Error::Imds {
                 path: String::new(),
