@@ -15,6 +15,7 @@ pub mod timestamp;
 pub mod ybase64;
 pub mod zms;
 pub mod zts;
+pub mod zts_policy;
 
 pub use error::ResourceError;
 pub use names::{DomainName, EntityName, MemberName, NameError, ResourceName, SimpleName};
