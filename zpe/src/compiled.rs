@@ -16,9 +16,9 @@
 //! turns the common case into two hash lookups.
 
 use crate::Reason;
-use rustc_hash::FxHashMap;
 use model::glob::Glob;
 use model::zms::{AssertionEffect, Policy};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 

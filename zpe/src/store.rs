@@ -10,13 +10,13 @@
 //! been caught half-written); a removed file leaves its domain loaded but empty.
 
 use crate::compiled::{CompiledDomain, strip_domain};
-use rustc_hash::FxHashMap;
 use crate::policy_file::{KeyStore, LoadError, verify_policy_file};
 use crate::role_token;
 use crate::token_cache::TokenCache;
 use crate::{AccessResult, Reason};
 use arc_swap::ArcSwap;
 use model::Timestamp;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
