@@ -32,7 +32,7 @@ use crate::ybase64;
 
 /// base64url without padding for encoding (RFC 7515 §2), lenient about padding when decoding
 /// because Java's `Base64.getUrlDecoder()`, which Athenz verifiers use, accepts both.
-const B64URL: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
     GeneralPurposeConfig::new()
         .with_encode_padding(false)

@@ -10,12 +10,14 @@ pub mod canonical;
 pub mod crypto;
 pub mod error;
 pub mod glob;
+pub mod jwt;
 pub mod names;
 pub mod timestamp;
 pub mod ybase64;
 pub mod zms;
 pub mod zts;
 pub mod zts_policy;
+pub mod zts_token;
 
 pub use error::ResourceError;
 pub use names::{DomainName, EntityName, MemberName, NameError, ResourceName, SimpleName};
