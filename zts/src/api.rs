@@ -30,6 +30,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(refresh).delete(delete),
         )
         .route("/cacerts/{name}", get(cacerts))
+        .merge(crate::authz::api::routes())
         .fallback(not_found)
         .with_state(state);
     Router::new()
@@ -52,7 +53,7 @@ async fn status(st: St) -> Response {
 }
 
 /// A JSON body with our error mapping: 413 over the limit, 400 naming the bad field.
-struct Body<T>(T);
+pub(crate) struct Body<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ZtsError;

@@ -50,6 +50,8 @@ pub struct RawConfig {
     pub max_body_bytes: Option<usize>,
     /// The AWS providers' settings (`[aws]`).
     pub aws: Option<crate::providers::aws::RawAws>,
+    /// Token and policy signing (`[tokens]`).
+    pub tokens: Option<crate::authz::settings::RawTokens>,
 }
 
 /// Validated configuration.
@@ -93,6 +95,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// AWS provider settings.
     pub aws: crate::providers::aws::AwsSettings,
+    /// Token and policy signing.
+    pub tokens: crate::authz::settings::TokenSettings,
 }
 
 impl RawConfig {
@@ -264,11 +268,16 @@ impl RawConfig {
             );
         }
         let aws = self.aws.unwrap_or_default().validate(&mut errors);
+        let tokens = self
+            .tokens
+            .unwrap_or_default()
+            .validate(&tls_key_file, listen, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Config {
             aws,
+            tokens,
             listen,
             store_url,
             tls_cert_file,

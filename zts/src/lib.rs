@@ -6,6 +6,7 @@
 //! It reads ZMS only through the signed feed; it never writes to ZMS. Entry point: [`serve`].
 
 pub mod api;
+pub mod authz;
 pub mod config;
 pub mod csr;
 pub mod dev;
@@ -27,7 +28,7 @@ use tokio::net::TcpListener;
 /// API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    config: config::Config,
+    mut config: config::Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let tls = server_common::tls::server_config(
@@ -55,7 +56,12 @@ pub async fn serve(
         },
         providers::BuiltinContext { aws },
     );
+    if config.tokens.issuer_from_listen {
+        config.tokens.issuer = format!("https://{}/zts/v1", listener.local_addr()?);
+    }
+    let tokens = authz::TokenSigner::load(config.tokens.clone())?;
     let state = Arc::new(state::AppState {
+        tokens,
         config,
         zms,
         store,

@@ -84,10 +84,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    println!(
-        "zts-server listening on https://{}/zts/v1",
-        listener.local_addr()?
-    );
+    let url = format!("https://{}/zts/v1", listener.local_addr()?);
+    if args.dev {
+        zts::dev::write_athenz_conf(&args.state_dir, &url, &config)?;
+    }
+    println!("zts-server listening on {url}");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let shutdown = async move {
         tokio::select! {

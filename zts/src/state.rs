@@ -25,6 +25,8 @@ pub struct AppState {
     pub signer: CertSigner,
     /// Providers.
     pub providers: Providers,
+    /// Signs tokens and policy data.
+    pub tokens: crate::authz::TokenSigner,
 }
 
 impl AppState {
