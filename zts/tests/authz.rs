@@ -1,7 +1,12 @@
 //! Role certificates, access tokens, role tokens, JWKS, signed policy data and access checks
 //! through the real `zms-server` and `zts-server`, with a service identity registered through
 //! the test provider as the caller.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    reason = "tests"
+)]
 
 mod common;
 
@@ -255,7 +260,8 @@ async fn access_tokens_jwks_and_discovery() {
     assert_eq!(claims.aud, "weather:readers");
 
     // Refusals, each with its status and a message naming the problem.
-    let cases: &[(&[(&str, &str)], u16, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: &[Case<'_>] = &[
         (
             &[
                 ("grant_type", "client_credentials"),
