@@ -14,53 +14,11 @@
 //!
 //! On top of Java, a file whose `expires` is in the past is refused.
 
-use model::crypto::{CryptoError, FlattenedJws, VerifyingKey, verify_flattened_jws};
+use crate::keys::KeyStore;
+use model::crypto::{CryptoError, FlattenedJws, verify_flattened_jws};
 use model::zts_policy::{DomainSignedPolicyData, PolicyData, SignedPolicyData};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
-
-/// Public keys for verification, by key id: ZTS's (policy files, role tokens) and ZMS's (the
-/// optional inner signature). Java reads them from `athenz.conf` (`FilePublicKeyStore`).
-#[derive(Debug, Clone, Default)]
-pub struct KeyStore {
-    zts: HashMap<String, VerifyingKey>,
-    zms: HashMap<String, VerifyingKey>,
-}
-
-impl KeyStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A store with these ZTS keys.
-    pub fn with_zts_keys(zts: HashMap<String, VerifyingKey>) -> Self {
-        Self {
-            zts,
-            zms: HashMap::new(),
-        }
-    }
-
-    /// Adds (or replaces) a ZTS key.
-    pub fn add_zts_key(&mut self, key_id: impl Into<String>, key: VerifyingKey) {
-        self.zts.insert(key_id.into(), key);
-    }
-
-    /// Adds (or replaces) a ZMS key.
-    pub fn add_zms_key(&mut self, key_id: impl Into<String>, key: VerifyingKey) {
-        self.zms.insert(key_id.into(), key);
-    }
-
-    /// The ZTS key with this id.
-    pub fn zts_key(&self, key_id: &str) -> Option<&VerifyingKey> {
-        self.zts.get(key_id)
-    }
-
-    /// The ZMS key with this id.
-    pub fn zms_key(&self, key_id: &str) -> Option<&VerifyingKey> {
-        self.zms.get(key_id)
-    }
-}
+use std::collections::BTreeMap;
 
 /// Why a policy file was not loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

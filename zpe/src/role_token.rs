@@ -15,19 +15,21 @@
 //! DENY_ROLETOKEN_EXPIRED when its `e` is non-zero and past (`AuthZpeClient.isTokenExpired`),
 //! DENY_ROLETOKEN_INVALID otherwise.
 
-use crate::policy_file::KeyStore;
+use crate::keys::KeyStore;
 use crate::{Reason, ZpeConfig};
 
 /// The Java constant `ZTS_ROLE_TOKEN_VERSION`.
 const VERSION: &str = "Z1";
 
-/// What a validated token grants, kept in the token cache.
+/// What a validated role or access token grants, kept in the token cache.
 #[derive(Debug)]
 pub(crate) struct TokenInfo {
     pub(crate) domain: Box<str>,
     pub(crate) roles: Box<[Box<str>]>,
     /// Epoch seconds.
     pub(crate) expiry: i64,
+    /// Access tokens: the `cnf["x5t#S256"]` certificate hash they are bound to.
+    pub(crate) cert_hash: Option<Box<str>>,
 }
 
 impl TokenInfo {
@@ -112,5 +114,6 @@ pub(crate) fn validate(
         domain: domain.into(),
         roles,
         expiry: f.expiry,
+        cert_hash: None,
     })
 }

@@ -9,9 +9,12 @@
 //! is (re)loaded when new, when its mtime changed, or when its last load failed (a file may have
 //! been caught half-written); a removed file leaves its domain loaded but empty.
 
+use crate::access_token;
 use crate::compiled::{CompiledDomain, strip_domain};
-use crate::policy_file::{KeyStore, LoadError, verify_policy_file};
-use crate::role_token;
+use crate::keys::KeyStore;
+use crate::policy_file::{LoadError, verify_policy_file};
+use crate::role_cert::{self, NormalizedDn};
+use crate::role_token::{self, TokenInfo};
 use crate::token_cache::TokenCache;
 use crate::{AccessResult, Reason};
 use arc_swap::ArcSwap;
@@ -31,13 +34,20 @@ pub struct ZpeConfig {
     /// Also verify ZMS's signature inside legacy files
     /// (`athenz.zpe.check_policy_zms_signature`, default false).
     pub check_zms_signature: bool,
-    /// Allowed clock skew for a role token's issue time (`athenz.zpe.token_allowed_offset`,
-    /// default 300 s).
+    /// Allowed clock skew for a role or access token's issue time and a role certificate's
+    /// notBefore (`athenz.zpe.token_allowed_offset`, default 300 s).
     pub token_allowed_offset_secs: i64,
     /// Longest lifetime accepted for a role token (`athenz.token_max_expiry`, default 30 days).
     pub token_max_expiry_secs: i64,
     /// Validated tokens kept (`athenz.zpe.max_token_cache_entries`, default 10240).
     pub max_token_cache_entries: usize,
+    /// Issuer DNs a role certificate must have for [`PolicyStore::allow_role_cert`]
+    /// (`athenz.zpe.x509.ca.issuers`, whose value is `|`-separated: `value.split('|')`). Empty,
+    /// the default, checks no issuer. Names compare as sets of attributes, case and whitespace
+    /// ignored, so Java's form `CN=Athenz CA,O=Athenz,C=US` and x509-parser's
+    /// `C=US, O=Athenz, CN=Athenz CA` are the same; a name that cannot be parsed matches no
+    /// certificate.
+    pub x509_ca_issuers: Vec<String>,
 }
 
 impl Default for ZpeConfig {
@@ -47,6 +57,7 @@ impl Default for ZpeConfig {
             token_allowed_offset_secs: 300,
             token_max_expiry_secs: 30 * 24 * 3600,
             max_token_cache_entries: 10240,
+            x509_ca_issuers: Vec::new(),
         }
     }
 }
@@ -80,6 +91,8 @@ pub struct PolicyStore {
     domains: ArcSwap<Domains>,
     files: Mutex<HashMap<PathBuf, FileStatus>>,
     tokens: TokenCache,
+    /// `config.x509_ca_issuers` parsed; `None` when none is configured.
+    issuers: Option<Vec<NormalizedDn>>,
 }
 
 fn now_ms() -> i64 {
@@ -89,9 +102,23 @@ fn now_ms() -> i64 {
 impl PolicyStore {
     /// A store with no policies and no directory; feed it with [`Self::load_policy_bytes`].
     pub fn new(keys: KeyStore, config: ZpeConfig) -> Self {
+        let configured: Vec<&str> = config
+            .x509_ca_issuers
+            .iter()
+            .map(|i| i.trim())
+            .filter(|i| !i.is_empty())
+            .collect();
+        // Unparsable names are dropped but still make the check active: fail closed.
+        let issuers = (!configured.is_empty()).then(|| {
+            configured
+                .into_iter()
+                .filter_map(NormalizedDn::parse)
+                .collect()
+        });
         Self {
             dir: None,
             tokens: TokenCache::new(config.max_token_cache_entries),
+            issuers,
             config,
             keys: ArcSwap::from_pointee(keys),
             domains: ArcSwap::from_pointee(Domains::default()),
@@ -270,16 +297,41 @@ impl PolicyStore {
         out
     }
 
-    /// The number of validated role tokens cached.
+    /// The number of validated role and access tokens cached.
     pub fn cached_tokens(&self) -> usize {
         self.tokens.len()
     }
 
-    /// Decides a role token (`AuthZpeClient.allowAccess(String token, …)`, role-token path):
-    /// validate (or find in the cache), refuse when expired, then [`Self::allow_roles`] with the
-    /// token's domain and roles. Access tokens are later work and answer DENY_ROLETOKEN_INVALID.
+    /// Decides for a role token (`v=Z1;…`) or an access token (a JWT, with or without
+    /// `Bearer `) as `AuthZpeClient.allowAccess(String token, resource, action)`: validate (or
+    /// find in the cache), refuse when expired, then [`Self::allow_roles`] with the token's
+    /// domain and roles. A role token's domain and roles are `d` and `r`; an access token's are
+    /// `aud` (its domain part) and `scp`. Both kinds answer with the role-token codes
+    /// (DENY_ROLETOKEN_INVALID, DENY_ROLETOKEN_EXPIRED), as in Athenz. An access token's
+    /// certificate binding is not checked: see [`Self::allow_with_cert`].
     pub fn allow(&self, token: &str, action: &str, resource: &str) -> (AccessResult, Reason) {
         self.allow_at(token, action, resource, now_ms())
+    }
+
+    /// [`Self::allow`] for a request that came over mutual TLS with the client certificate
+    /// `cert_der` (`AuthZpeClient.allowAccess(token, X509Certificate cert, certHash, …)`): an
+    /// access token must then be bound to that certificate, its `cnf["x5t#S256"]` equal to the
+    /// base64url SHA-256 of `cert_der`, else DENY_CERT_HASH_MISMATCH, which is also the answer
+    /// for a token without `cnf` (RFC 8705 §3). The check runs on every call, cached token or
+    /// not; it hashes the certificate and allocates nothing. With `None`, or for a role token,
+    /// nothing is checked, as in Java.
+    ///
+    /// Stricter than Java: Java's `confirmMTLSBoundToken` also accepts, by default, a
+    /// certificate whose CN equals the token's `client_id` (a refreshed certificate) or a proxy
+    /// listed in the token's `cnf`; here only the hash counts.
+    pub fn allow_with_cert(
+        &self,
+        token: &str,
+        cert_der: Option<&[u8]>,
+        action: &str,
+        resource: &str,
+    ) -> (AccessResult, Reason) {
+        self.allow_with_cert_at(token, cert_der, action, resource, now_ms())
     }
 
     pub(crate) fn allow_at(
@@ -289,25 +341,100 @@ impl PolicyStore {
         resource: &str,
         now_ms: i64,
     ) -> (AccessResult, Reason) {
+        self.allow_with_cert_at(token, None, action, resource, now_ms)
+    }
+
+    pub(crate) fn allow_with_cert_at(
+        &self,
+        token: &str,
+        cert_der: Option<&[u8]>,
+        action: &str,
+        resource: &str,
+        now_ms: i64,
+    ) -> (AccessResult, Reason) {
         let now_secs = now_ms.div_euclid(1000);
-        let info = match self.tokens.get(token) {
-            Some(info) => info,
-            None => {
-                let keys = self.keys.load();
-                match role_token::validate(token, &keys, &self.config, now_secs) {
-                    Ok(info) => {
-                        let info = Arc::new(info);
-                        self.tokens.insert(token, Arc::clone(&info), now_secs);
-                        info
-                    }
-                    Err(reason) => return reason.decision(),
-                }
-            }
+        // `allowAccess`: `v=Z1;` is a role token, anything else an access token.
+        let role_token = token.starts_with("v=Z1;");
+        let token = if role_token {
+            token
+        } else {
+            access_token::strip_bearer(token)
         };
+        let info = match self.validated(token, role_token, now_secs) {
+            Ok(info) => info,
+            Err(reason) => return reason.decision(),
+        };
+        // Java checks the binding of a cached token before its expiry, and a new token's
+        // expiry (when parsing) before its binding; `validated` did the latter.
+        if !role_token
+            && let Some(cert) = cert_der
+            && !access_token::cert_hash_matches(info.cert_hash.as_deref(), cert)
+        {
+            return Reason::DenyCertHashMismatch.decision();
+        }
         if info.is_expired(now_secs) {
             return Reason::DenyRoleTokenExpired.decision();
         }
         self.allow_roles(&info.domain, &info.roles, action, resource)
+    }
+
+    /// The cached grant of `token`, or validates and caches it.
+    fn validated(
+        &self,
+        token: &str,
+        role_token: bool,
+        now_secs: i64,
+    ) -> Result<Arc<TokenInfo>, Reason> {
+        if let Some(info) = self.tokens.get(token) {
+            return Ok(info);
+        }
+        let keys = self.keys.load();
+        let info = if role_token {
+            role_token::validate(token, &keys, &self.config, now_secs)?
+        } else {
+            access_token::validate(token, &keys, &self.config, now_secs)?
+        };
+        let info = Arc::new(info);
+        self.tokens.insert(token, Arc::clone(&info), now_secs);
+        Ok(info)
+    }
+
+    /// Decides for a role certificate (`AuthZpeClient.allowAccess(X509Certificate, resource,
+    /// action)`): `cert_der` is the DER of a client certificate whose subject CN is
+    /// `<domain>:role.<role>`, as ZTS issues them (`POST /rolecert`). Its issuer must be one of
+    /// [`ZpeConfig::x509_ca_issuers`] when any is configured (else DENY_CERT_MISMATCH_ISSUER);
+    /// it must be within its validity (else DENY_CERT_EXPIRED, not a Java check); the CN gives
+    /// the domain and role (else DENY_CERT_MISSING_SUBJECT, DENY_CERT_MISSING_DOMAIN or
+    /// DENY_CERT_MISSING_ROLE_NAME); then [`Self::allow_roles`] decides.
+    ///
+    /// The certificate's signature and chain are NOT verified: like Java, this trusts that the
+    /// certificate is the client certificate of a TLS connection the server authenticated
+    /// against its CA bundle. Never pass a certificate that arrived any other way.
+    pub fn allow_role_cert(
+        &self,
+        cert_der: &[u8],
+        action: &str,
+        resource: &str,
+    ) -> (AccessResult, Reason) {
+        self.allow_role_cert_at(cert_der, action, resource, now_ms())
+    }
+
+    pub(crate) fn allow_role_cert_at(
+        &self,
+        cert_der: &[u8],
+        action: &str,
+        resource: &str,
+        now_ms: i64,
+    ) -> (AccessResult, Reason) {
+        match role_cert::roles_of(
+            cert_der,
+            self.issuers.as_deref(),
+            self.config.token_allowed_offset_secs,
+            now_ms.div_euclid(1000),
+        ) {
+            Ok((domain, role)) => self.allow_roles(domain, &[role], action, resource),
+            Err(reason) => reason.decision(),
+        }
     }
 
     /// Decides for `roles` (short names) of `domain`, already authenticated by the caller

@@ -1,6 +1,9 @@
-//! Cache of validated role tokens, keyed by the token string, so a token's signature is
-//! verified once and not on every decision (`AuthZpeClient` `roleTokenCacheMap`, bounded by
+//! Cache of validated role and access tokens, keyed by the token string (access tokens without
+//! `Bearer `), so a token's signature is verified once and not on every decision
+//! (`AuthZpeClient` `roleTokenCacheMap` and `accessTokenCacheMap`, bounded by
 //! `athenz.zpe.max_token_cache_entries`, default 10240; expired entries cleaned periodically).
+//! One map serves both kinds: a role token starts with `v=Z1;` and an access token (a JWT) never
+//! does, so their keys cannot collide.
 //!
 //! Only tokens that validated are inserted, so an attacker cannot fill the cache with junk; a
 //! full cache first drops expired entries and, if still full, stops caching (decisions then

@@ -216,4 +216,19 @@ fn reason_names() {
     assert_eq!(Reason::DenyDomainEmpty.to_string(), "DENY_DOMAIN_EMPTY");
     assert_eq!(Reason::Allow.result(), AccessResult::Allow);
     assert_eq!(Reason::DenyNoMatch.result(), AccessResult::Deny);
+    // Athenz `AccessCheckStatus` names of the certificate family
+    for (reason, name) in [
+        (Reason::DenyCertMismatchIssuer, "DENY_CERT_MISMATCH_ISSUER"),
+        (Reason::DenyCertMissingSubject, "DENY_CERT_MISSING_SUBJECT"),
+        (Reason::DenyCertMissingDomain, "DENY_CERT_MISSING_DOMAIN"),
+        (
+            Reason::DenyCertMissingRoleName,
+            "DENY_CERT_MISSING_ROLE_NAME",
+        ),
+        (Reason::DenyCertHashMismatch, "DENY_CERT_HASH_MISMATCH"),
+        (Reason::DenyCertExpired, "DENY_CERT_EXPIRED"),
+    ] {
+        assert_eq!(reason.as_str(), name);
+        assert_eq!(reason.result(), AccessResult::Deny);
+    }
 }

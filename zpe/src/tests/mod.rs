@@ -1,9 +1,13 @@
 //! Tests: policy files signed here with generated keys in both forms, every reason code,
-//! refusals, role tokens, the directory store, and a differential test against ZMS's evaluator.
+//! refusals, role tokens, access tokens and their certificate binding, role certificates, key
+//! files, the directory store, and a differential test against ZMS's evaluator.
 
+mod access_tokens;
 mod decisions;
 mod differential;
 mod files;
+mod key_files;
+mod role_certs;
 mod store_dir;
 mod tokens;
 
@@ -12,11 +16,23 @@ use model::Timestamp;
 use model::crypto::{JwsSignatureFormat, SigningKey, sign_flattened_jws};
 use model::zms::{Assertion, AssertionEffect, Policy};
 use model::zts_policy::{DomainSignedPolicyData, PolicyData, SignedPolicyData};
+use model::zts_token::{AccessTokenClaims, Confirmation};
 
 pub(crate) const HOUR_MS: i64 = 3_600_000;
 
 pub(crate) fn key() -> SigningKey {
     SigningKey::from_pem(&rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap()
+}
+
+/// An RSA 2048 signing key (ZTS may sign with RSA: RS256 tokens, RSA policy signatures).
+pub(crate) fn rsa_key() -> SigningKey {
+    let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der =
+        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(&rsa).unwrap();
+    let pem = rcgen::KeyPair::try_from(der.as_ref())
+        .unwrap()
+        .serialize_pem();
+    SigningKey::from_pem(&pem).unwrap()
 }
 
 pub(crate) fn keys_with(id: &str, key: &SigningKey) -> KeyStore {
@@ -123,4 +139,43 @@ pub(crate) fn store_with(data: &SignedPolicyData) -> (PolicyStore, SigningKey) {
         .load_policy_bytes(&legacy_file(data, &k, "0"))
         .unwrap();
     (store, k)
+}
+
+/// Access-token claims as ZTS writes them for `aud` and `roles`, valid from `iat` to `exp`.
+pub(crate) fn access_claims(aud: &str, roles: &[&str], iat: i64, exp: i64) -> AccessTokenClaims {
+    AccessTokenClaims {
+        ver: 1,
+        jti: "5b6f3b8e-2c1d-4a8e-9d1f-0e7c2a4b6d8f".into(),
+        aud: aud.into(),
+        client_id: "sports.api".into(),
+        uid: "sports.api".into(),
+        sub: "sports.api".into(),
+        iss: "https://zts.example:4443/zts/v1".into(),
+        iat,
+        auth_time: iat,
+        exp,
+        scp: roles.iter().map(|r| r.to_string()).collect(),
+        proxy: None,
+        cnf: None,
+    }
+}
+
+/// `claims` bound to the certificate `cert_der` (`cnf` `x5t#S256`).
+pub(crate) fn bound(mut claims: AccessTokenClaims, cert_der: &[u8]) -> AccessTokenClaims {
+    claims.cnf = Some(Confirmation {
+        x5t_s256: Some(cert_hash(cert_der)),
+    });
+    claims
+}
+
+/// An access token signed like ZTS does (`typ: at+jwt`).
+pub(crate) fn access_token(key: &SigningKey, kid: &str, claims: &AccessTokenClaims) -> String {
+    model::jwt::sign(key, kid, "at+jwt", claims).unwrap()
+}
+
+/// RFC 8705 thumbprint: base64url (no padding) of the SHA-256 of the certificate DER.
+pub(crate) fn cert_hash(cert_der: &[u8]) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cert_der);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
