@@ -1,0 +1,135 @@
+//! One update of one domain (`zpu_client.go` `PolicyUpdater`): ETag from the current file,
+//! fetch with `If-None-Match`, verify with ZTS's key, stage and rename.
+
+use crate::config::Settings;
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use model::zts_policy::SignedPolicyData;
+use std::path::{Path, PathBuf};
+use zpe::{KeyStore, LoadError, PolicyStore, ZpeConfig};
+
+/// What happened to a domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// ZTS said 304: the file is current.
+    Unchanged,
+    /// A new verified file was written.
+    Written,
+}
+
+/// `modified` and `expires` of a policy file in either form (not verified: only for the ETag).
+pub fn file_times(bytes: &[u8]) -> Option<(model::Timestamp, model::Timestamp)> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let data: SignedPolicyData = if let Some(spd) = v.get("signedPolicyData") {
+        serde_json::from_value(spd.clone()).ok()?
+    } else {
+        let payload = v.get("payload")?.as_str()?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&raw).ok()?
+    };
+    Some((data.modified, data.expires))
+}
+
+/// The policy file of `domain`.
+pub fn policy_file(s: &Settings, domain: &str) -> PathBuf {
+    s.policy_dir.join(format!("{domain}.pol"))
+}
+
+/// The `If-None-Match` to send: none when forced, when there is no readable file, or when the
+/// file expires within `expiryCheck` (so it is re-signed with a later `expires`).
+pub fn etag_for(s: &Settings, domain: &str, now_ms: i64) -> Option<String> {
+    if s.force_refresh {
+        return None;
+    }
+    let bytes = std::fs::read(policy_file(s, domain)).ok()?;
+    let (modified, expires) = file_times(&bytes)?;
+    if expires.millis() - now_ms <= s.expiry_check_secs * 1000 {
+        return None;
+    }
+    Some(format!("\"{modified}\""))
+}
+
+fn key_store(s: &Settings, extra: &[(String, model::crypto::VerifyingKey)]) -> KeyStore {
+    let mut keys = KeyStore::new();
+    for (id, k) in s.zts_keys.iter().chain(extra) {
+        keys.add_zts_key(id.clone(), k.clone());
+    }
+    for (id, k) in &s.zms_keys {
+        keys.add_zms_key(id.clone(), k.clone());
+    }
+    keys
+}
+
+/// Verifies `bytes` as `domain`'s policy file; an unknown key id is looked up in ZTS's JWKS
+/// once (Athenz ZPU fetches unknown ZTS keys from ZTS, whose certificate it has verified).
+pub async fn verify(
+    client: &reqwest::Client,
+    s: &Settings,
+    domain: &str,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let config = ZpeConfig {
+        check_zms_signature: s.check_zms_signature,
+        ..ZpeConfig::default()
+    };
+    let store = PolicyStore::new(key_store(s, &[]), config.clone());
+    let got = match store.load_policy_bytes(bytes) {
+        Err(LoadError::UnknownKey { service: "zts", .. }) => {
+            let fetched = crate::fetch::zts_jwks(client, &s.zts_url).await?;
+            let store = PolicyStore::new(key_store(s, &fetched), config);
+            store.load_policy_bytes(bytes)
+        }
+        other => other,
+    }
+    .map_err(|e| anyhow::anyhow!("{domain}: policy data refused: {e}"))?;
+    if got != domain {
+        bail!("{domain}: ZTS returned policies of domain {got}");
+    }
+    Ok(())
+}
+
+/// Writes `<temp>/<domain>.tmp`, then renames it over `<policyDir>/<domain>.pol`.
+pub fn write(s: &Settings, domain: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    for d in [&s.policy_dir, &s.temp_policy_dir] {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let tmp = s.temp_policy_dir.join(format!("{domain}.tmp"));
+    let dest = policy_file(s, domain);
+    write_then_rename(&tmp, &dest, bytes)
+}
+
+fn write_then_rename(tmp: &Path, dest: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(tmp, dest).with_context(|| {
+        let _ = std::fs::remove_file(tmp);
+        format!("renaming {} to {}", tmp.display(), dest.display())
+    })
+}
+
+/// Updates one domain.
+pub async fn update_domain(
+    client: &reqwest::Client,
+    s: &Settings,
+    domain: &str,
+) -> anyhow::Result<Outcome> {
+    let etag = etag_for(s, domain, model::Timestamp::now().millis());
+    let Some(bytes) = crate::fetch::policies(client, s, domain, etag.as_deref()).await? else {
+        return Ok(Outcome::Unchanged);
+    };
+    verify(client, s, domain, &bytes).await?;
+    write(s, domain, &bytes)?;
+    Ok(Outcome::Written)
+}
