@@ -133,3 +133,86 @@ pub async fn update_domain(
     write(s, domain, &bytes)?;
     Ok(Outcome::Written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Timestamp;
+
+    fn settings(dir: &Path, force: bool) -> Settings {
+        Settings {
+            zts_url: "https://zts.example.com/zts/v1".into(),
+            domains: vec!["weather".into()],
+            policy_dir: dir.to_path_buf(),
+            temp_policy_dir: dir.to_path_buf(),
+            key_file: None,
+            cert_file: None,
+            ca_file: None,
+            expiry_check_secs: 2880 * 60,
+            check_zms_signature: false,
+            jws: false,
+            policy_versions: Default::default(),
+            force_refresh: force,
+            zts_keys: Vec::new(),
+            zms_keys: Vec::new(),
+        }
+    }
+
+    fn legacy(modified: i64, expires: i64) -> Vec<u8> {
+        serde_json::json!({"signedPolicyData": {"policyData": {"domain": "weather", "policies": []},
+            "modified": Timestamp::from_millis(modified), "expires": Timestamp::from_millis(expires)},
+            "keyId": "0", "signature": "x"})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn etag_from_the_current_file_unless_it_expires_soon_or_forced() {
+        let d = tempfile::tempdir().unwrap();
+        let s = settings(d.path(), false);
+        let now = 1_700_000_000_000;
+        assert_eq!(etag_for(&s, "weather", now), None, "no file");
+        let day = 86_400_000;
+        write(&s, "weather", &legacy(now - day, now + 7 * day)).unwrap();
+        let tag = etag_for(&s, "weather", now).unwrap();
+        assert_eq!(tag, format!("\"{}\"", Timestamp::from_millis(now - day)));
+        assert_eq!(
+            etag_for(&settings(d.path(), true), "weather", now),
+            None,
+            "forced"
+        );
+        write(&s, "weather", &legacy(now - day, now + day)).unwrap();
+        assert_eq!(
+            etag_for(&s, "weather", now),
+            None,
+            "within expiryCheck (2 days)"
+        );
+        assert!(
+            !d.path().join("weather.tmp").exists(),
+            "staging file renamed away"
+        );
+    }
+
+    #[test]
+    fn jws_file_times() {
+        let payload = serde_json::json!({"policyData": {"domain": "weather", "policies": []},
+            "modified": Timestamp::from_millis(1000), "expires": Timestamp::from_millis(2000)});
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string());
+        let file = serde_json::json!({"payload": b64, "protected": "", "signature": ""});
+        let (m, e) = file_times(file.to_string().as_bytes()).unwrap();
+        assert_eq!((m.millis(), e.millis()), (1000, 2000));
+        assert!(file_times(b"not json").is_none());
+    }
+
+    #[test]
+    fn startup_delay_is_bounded() {
+        assert_eq!(crate::startup_delay(None), std::time::Duration::ZERO);
+        assert_eq!(crate::startup_delay(Some("x")), std::time::Duration::ZERO);
+        for _ in 0..50 {
+            assert!(crate::startup_delay(Some("2")) < std::time::Duration::from_secs(120));
+            assert!(
+                crate::startup_delay(Some("99999")) < std::time::Duration::from_secs(1440 * 60)
+            );
+        }
+    }
+}
