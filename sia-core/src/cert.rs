@@ -35,6 +35,31 @@ pub fn inspect(pem: &str, public_key_raw: Option<&[u8]>) -> Result<CertInfo> {
     })
 }
 
+/// The SAN URIs of the first PEM certificate of `pem`, in order. A role CSR copies the service
+/// certificate's `athenz://instanceid/` URI from here (ZTS requires the two to match).
+pub fn san_uris(pem: &str) -> Result<Vec<String>> {
+    let (_, p) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+        .map_err(|e| Error::Certificate(format!("not a PEM certificate: {e}")))?;
+    let cert = p
+        .parse_x509()
+        .map_err(|e| Error::Certificate(format!("unparsable certificate: {e}")))?;
+    let san = cert
+        .subject_alternative_name()
+        .map_err(|e| Error::Certificate(format!("unparsable subjectAltName: {e}")))?;
+    Ok(san
+        .map(|s| {
+            s.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::URI(u) => Some(u.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 impl CertInfo {
     /// Rejects a certificate that has already expired at `now` (never publish one).
     pub fn check_current(&self, now: SystemTime) -> Result<()> {

@@ -48,6 +48,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Role certificates or access tokens could not be obtained (for role certificates only
+    /// when `role_certs_required`, or when `-cmd rolecert`/`token` asked for them).
+    #[error("{what} not obtained for {}: {last}", names.join(", "))]
+    Credentials {
+        /// `role certificates` or `access tokens`.
+        what: &'static str,
+        /// The roles or token files that failed.
+        names: Vec<String>,
+        /// The last failure.
+        last: Box<Error>,
+    },
     /// The daemon gave up after this many consecutive failures (Athenz `fail_count_for_exit`).
     #[error("giving up after {count} consecutive failures; last: {last}")]
     TooManyFailures {

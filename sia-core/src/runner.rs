@@ -11,7 +11,7 @@ use crate::config::SiaConfig;
 use crate::error::{Error, Result};
 use crate::flags::{FlagSet, Flags};
 use crate::zts::ZtsClient;
-use crate::{daemon, files, notify};
+use crate::{daemon, files, notify, roles, tokens};
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +30,10 @@ pub enum Command {
     Register,
     /// `refresh`, `rotate`: refresh once.
     Refresh,
+    /// `rolecert`: fetch the role certificates once with the identity on disk.
+    RoleCert,
+    /// `token`: fetch the access tokens once with the identity on disk.
+    Token,
 }
 
 impl Command {
@@ -39,8 +43,10 @@ impl Command {
             "" => Ok(Self::Daemon),
             "init" | "post" | "register" => Ok(Self::Register),
             "refresh" | "rotate" => Ok(Self::Refresh),
+            "rolecert" => Ok(Self::RoleCert),
+            "token" => Ok(Self::Token),
             other => Err(Error::Flags(format!(
-                "unknown -cmd {other:?} (use init|post|register|refresh|rotate)"
+                "unknown -cmd {other:?} (use init|post|register|refresh|rotate|rolecert|token)"
             ))),
         }
     }
@@ -51,6 +57,8 @@ impl Command {
             Self::Daemon => "daemon for",
             Self::Register => "register",
             Self::Refresh => "refresh",
+            Self::RoleCert => "role certificates for",
+            Self::Token => "access tokens for",
         }
     }
 }
@@ -78,7 +86,7 @@ pub fn command_flags(fs: FlagSet) -> FlagSet {
     fs.string(
         "cmd",
         Some(""),
-        "command: init|post|register|refresh|rotate (empty: daemon)",
+        "command: init|post|register|refresh|rotate|rolecert|token (empty: daemon)",
     )
     .string("zts", None, "ZTS host name (required)")
     .string("ztsport", Some(DEFAULT_ZTS_PORT), "ZTS port")
@@ -188,33 +196,75 @@ pub fn load_config(path: &Path) -> Result<SiaConfig> {
 }
 
 /// Creates the key, certificate and token directories when missing (Athenz §4.5 defaults:
-/// keys 0700, or 0750 when a group must reach them; certificates 0755; tokens 0750). Existing
+/// keys 0700, or 0750 when a group must reach them; certificates 0755; tokens 0755 like
+/// Athenz's `tokens.go`, so a service user can reach its 0440 token files). Existing
 /// directories keep their mode.
 pub fn create_dirs(cfg: &AgentConfig) -> Result<()> {
     let key_mode = cfg.services.first().map_or(0o700, |s| s.key_dir_mode());
     files::ensure_dir(&cfg.key_dir, key_mode)?;
     files::ensure_dir(&cfg.cert_dir, agent::CERT_DIR_MODE)?;
-    files::ensure_dir(&cfg.token_dir, 0o750)?;
+    files::ensure_dir(&cfg.token_dir, tokens::TOKEN_DIR_MODE)?;
     Ok(())
 }
 
-/// Runs `command`: register or refresh once, or the daemon until SIGTERM/SIGINT, sending
-/// systemd `READY=1` to `notify_socket` (`$NOTIFY_SOCKET`) once every identity is on disk. A
-/// failed notification is only logged: the identity is there, and systemd's start timeout
-/// reports a unit that never gets ready.
+/// After a one-shot register or refresh: the role certificates, then the access tokens (Athenz
+/// `init`). A failure is logged and leaves the old files; it fails the run only for role
+/// certificates with `role_certs_required` (after retrying, see [`roles::fetch_required`]).
+pub async fn fetch_credentials(cfg: &AgentConfig, zts: &dyn agent::ZtsApi) -> Result<()> {
+    if !cfg.roles.is_empty() {
+        if cfg.role_certs_required {
+            roles::fetch_required(cfg, zts).await?;
+        } else {
+            let r = roles::fetch_all(cfg, zts).await;
+            if !r.is_ok() {
+                log::warn!(
+                    "{} of {} role certificates not obtained",
+                    r.failed.len(),
+                    cfg.roles.len()
+                );
+            }
+        }
+    }
+    if !cfg.access_tokens.is_empty() {
+        let r = tokens::fetch_all(cfg, zts).await;
+        if !r.is_ok() {
+            log::warn!(
+                "{} of {} access tokens not obtained",
+                r.failed.len(),
+                cfg.access_tokens.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `command`: register or refresh once (then the role certificates and access tokens, see
+/// [`fetch_credentials`]), fetch role certificates or tokens once, or the daemon until
+/// SIGTERM/SIGINT, sending systemd `READY=1` to `notify_socket` (`$NOTIFY_SOCKET`) once every
+/// identity is on disk. A failed notification is only logged: the identity is there, and
+/// systemd's start timeout reports a unit that never gets ready.
 pub async fn execute(
     command: Command,
     cfg: &AgentConfig,
-    zts: &ZtsClient,
+    zts: &dyn agent::ZtsApi,
     attestor: &dyn Attestor,
     notify_socket: Option<String>,
 ) -> Result<()> {
     match command {
         Command::Register => {
             agent::register(cfg, zts, attestor).await?;
+            fetch_credentials(cfg, zts).await?;
         }
         Command::Refresh => {
             agent::refresh(cfg, zts, attestor).await?;
+            fetch_credentials(cfg, zts).await?;
+        }
+        // Asked for by name: every failure fails the run (Athenz `rolecert`/`token` commands).
+        Command::RoleCert => {
+            roles::fetch_all(cfg, zts).await.into_result()?;
+        }
+        Command::Token => {
+            tokens::fetch_all(cfg, zts).await.into_result()?;
         }
         Command::Daemon => {
             daemon::run(
@@ -257,88 +307,4 @@ pub fn finish<E: Display>(program: &str, journal: bool, outcome: Result<(), E>) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::flags::Parse;
-
-    fn flags(args: &[&str]) -> Flags {
-        let fs = config_flag(command_flags(FlagSet::new("t")));
-        match fs.parse(args.iter().copied()).unwrap() {
-            Parse::Flags(f) => f,
-            Parse::Help(h) => panic!("{h}"),
-        }
-    }
-
-    #[test]
-    fn commands_parse_as_athenz_names_them() {
-        for (v, want) in [
-            ("", Command::Daemon),
-            ("init", Command::Register),
-            ("post", Command::Register),
-            ("register", Command::Register),
-            ("refresh", Command::Refresh),
-            ("rotate", Command::Refresh),
-        ] {
-            assert_eq!(Command::parse(v).unwrap(), want);
-        }
-        let e = Command::parse("dance").unwrap_err().to_string();
-        assert!(e.starts_with("unknown -cmd \"dance\""), "{e}");
-    }
-
-    #[test]
-    fn options_defaults_and_values() {
-        let o = AgentOptions::from_flags(&flags(&[])).unwrap();
-        assert_eq!(o.command, Command::Daemon);
-        assert_eq!(o.zts_port, 4443);
-        assert_eq!(o.config, PathBuf::from(DEFAULT_CONFIG));
-        assert!(o.zts.is_none() && o.dns_domains.is_empty());
-        let o = AgentOptions::from_flags(&flags(&[
-            "-zts",
-            " z ",
-            "-dnsdomains",
-            "a, ,b",
-            "-cmd",
-            "rotate",
-        ]))
-        .unwrap();
-        assert_eq!(o.zts.as_deref(), Some("z"));
-        assert_eq!(o.dns_domains, ["a", "b"]);
-        assert_eq!(o.command, Command::Refresh);
-        let e = AgentOptions::from_flags(&flags(&["-ztsport", "x"])).unwrap_err();
-        assert_eq!(e.to_string(), "invalid -ztsport \"x\"");
-    }
-
-    #[test]
-    fn dns_domains_from_flag_or_config() {
-        let o = AgentOptions::from_flags(&flags(&[])).unwrap();
-        let mut sia = SiaConfig::default();
-        let e = o.check_dns_domains(&sia).unwrap_err().to_string();
-        assert_eq!(e, "-dnsdomains is required");
-        sia.dns_domains = vec!["d".into()];
-        o.check_dns_domains(&sia).unwrap();
-    }
-
-    #[test]
-    fn created_dirs_get_safe_modes() {
-        use std::os::unix::fs::PermissionsExt;
-        let d = tempfile::tempdir().unwrap();
-        let sia = SiaConfig {
-            sia_key_dir: Some(d.path().join("k")),
-            sia_cert_dir: Some(d.path().join("c")),
-            sia_token_dir: Some(d.path().join("t")),
-            service: Some("api".into()),
-            accounts: vec![crate::config::AccountConfig {
-                domain: Some("weather".into()),
-                ..Default::default()
-            }],
-            dns_domains: vec!["example.com".into()],
-            ..Default::default()
-        };
-        let cfg = AgentConfig::from_sia_config(&sia, None, &[], None).unwrap();
-        create_dirs(&cfg).unwrap();
-        for (dir, mode) in [("k", 0o700), ("c", 0o755), ("t", 0o750)] {
-            let m = std::fs::metadata(d.path().join(dir)).unwrap().permissions();
-            assert_eq!(m.mode() & 0o777, mode, "{dir}");
-        }
-    }
-}
+mod tests;

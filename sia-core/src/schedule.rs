@@ -97,9 +97,130 @@ pub fn refresh_delay(
     until.min(interval).max(MIN_REFRESH_DELAY)
 }
 
+/// Whether a certificate valid from `not_before` to `not_after` should be fetched again at
+/// `now`: once `fraction` of its lifetime has passed (the point [`refresh_delay`] schedules), or
+/// when it has expired or has no usable validity. Used for role certificates found on disk.
+pub fn needs_refresh(
+    not_before: SystemTime,
+    not_after: SystemTime,
+    fraction: f64,
+    now: SystemTime,
+) -> bool {
+    let lifetime = not_after
+        .duration_since(not_before)
+        .unwrap_or(Duration::ZERO);
+    if lifetime.is_zero() || now >= not_after {
+        return true;
+    }
+    now >= not_before + lifetime.mul_f64(fraction.clamp(0.0, 1.0))
+}
+
+/// Athenz's default `TOKEN_REFRESH_PERIOD` (`libs/go/sia/access/tokens/tokens.go`, `1.5h`).
+pub const DEFAULT_TOKEN_REFRESH_PERIOD: Duration = Duration::from_secs(5400);
+
+/// How long after fetching a token that lives `lifetime` to fetch it again: when a quarter of
+/// its lifetime remains, or after `period` (`TOKEN_REFRESH_PERIOD`, Athenz's ticker) if that is
+/// sooner; a zero `period` disables the ticker, as in Athenz. At least [`MIN_REFRESH_DELAY`].
+pub fn token_refresh_delay(lifetime: Duration, period: Duration) -> Duration {
+    let by_lifetime = lifetime.mul_f64(0.75);
+    let d = if period.is_zero() {
+        by_lifetime
+    } else {
+        by_lifetime.min(period)
+    };
+    d.max(MIN_REFRESH_DELAY)
+}
+
+/// Parses a Go `time.ParseDuration` string (`1.5h`, `90m`, `1h30m`, `300s`, `500ms`), the
+/// format of Athenz's `TOKEN_REFRESH_PERIOD`. Negative durations are refused.
+pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration {text:?} (use e.g. 1.5h, 90m, 300s)");
+    let s = text.trim();
+    let s = s.strip_prefix('+').unwrap_or(s);
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() || s.starts_with('-') {
+        return Err(bad());
+    }
+    let mut rest = s;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let value: f64 = rest[..n].parse().map_err(|_| bad())?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let secs = match &rest[..u] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        rest = &rest[u..];
+        total += value * secs;
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_cert_refresh_decision() {
+        let nb = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let na = nb + Duration::from_secs(1000);
+        let at = |s| nb + Duration::from_secs(s);
+        assert!(!needs_refresh(nb, na, 0.5, at(0)));
+        assert!(!needs_refresh(nb, na, 0.5, at(499)));
+        assert!(needs_refresh(nb, na, 0.5, at(500)));
+        assert!(!needs_refresh(nb, na, 0.8, at(700)));
+        assert!(needs_refresh(nb, na, 0.8, at(800)));
+        // Expired, inverted or empty validity: always due.
+        assert!(needs_refresh(nb, na, 1.0, at(1000)));
+        assert!(needs_refresh(na, nb, 0.5, at(0)));
+        assert!(needs_refresh(nb, nb, 0.5, at(0)));
+        // Not yet valid (clock skew) but early in its life: not due.
+        assert!(!needs_refresh(nb, na, 0.5, nb - Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn token_refresh_at_three_quarters_or_period() {
+        let h = |x: f64| Duration::from_secs_f64(x * 3600.0);
+        // 8 h token, 1.5 h period: the period wins.
+        assert_eq!(token_refresh_delay(h(8.0), h(1.5)), h(1.5));
+        // 1 h token: refresh when 15 min remain.
+        assert_eq!(token_refresh_delay(h(1.0), h(1.5)), h(0.75));
+        assert_eq!(token_refresh_delay(h(1.0), Duration::ZERO), h(0.75));
+        assert_eq!(
+            token_refresh_delay(Duration::ZERO, h(1.0)),
+            MIN_REFRESH_DELAY
+        );
+    }
+
+    #[test]
+    fn go_durations_parse() {
+        let s = Duration::from_secs;
+        assert_eq!(parse_go_duration("1.5h").unwrap(), s(5400));
+        assert_eq!(parse_go_duration("90m").unwrap(), s(5400));
+        assert_eq!(parse_go_duration("1h30m").unwrap(), s(5400));
+        assert_eq!(parse_go_duration(" 300s ").unwrap(), s(300));
+        assert_eq!(
+            parse_go_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse_go_duration("0").unwrap(), Duration::ZERO);
+        for bad in ["", "10", "-1h", "1d", "h", "1.2.3s", "abc"] {
+            assert!(parse_go_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_caps_and_jitters_within_bounds() {

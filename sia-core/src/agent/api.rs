@@ -4,6 +4,7 @@ use crate::error::Result;
 use crate::zts::ZtsClient;
 use async_trait::async_trait;
 use model::zts::{InstanceIdentity, InstanceRefreshInformation, InstanceRegisterInformation};
+use model::zts_token::{AccessTokenResponse, RoleCertificate, RoleCertificateRequest};
 use std::net::IpAddr;
 
 /// What a platform proves about the instance, for one service.
@@ -41,7 +42,7 @@ pub trait Attestor: Send + Sync {
     async fn attest(&self, domain: &str, service: &str, refresh: bool) -> Result<Attestation>;
 }
 
-/// The two ZTS calls the agent makes.
+/// The ZTS calls the agent makes ([`ZtsClient`] over HTTPS; a fake in tests).
 #[async_trait]
 pub trait ZtsApi: Send + Sync {
     /// `POST /instance`.
@@ -58,6 +59,20 @@ pub trait ZtsApi: Send + Sync {
         cert_pem: &str,
         key_pem: &str,
     ) -> Result<InstanceIdentity>;
+    /// `POST /rolecert` over mTLS with the service identity `cert_pem`/`key_pem`.
+    async fn role_certificate(
+        &self,
+        req: &RoleCertificateRequest,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<RoleCertificate>;
+    /// `POST /oauth2/token` (urlencoded `form`) over mTLS with the service identity.
+    async fn access_token(
+        &self,
+        form: &str,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<AccessTokenResponse>;
 }
 
 #[async_trait]
@@ -86,5 +101,21 @@ impl ZtsApi for ZtsClient {
             key_pem,
         )
         .await
+    }
+    async fn role_certificate(
+        &self,
+        req: &RoleCertificateRequest,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<RoleCertificate> {
+        ZtsClient::role_certificate(self, req, cert_pem, key_pem).await
+    }
+    async fn access_token(
+        &self,
+        form: &str,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<AccessTokenResponse> {
+        ZtsClient::access_token(self, form, cert_pem, key_pem).await
     }
 }

@@ -8,7 +8,10 @@ use crate::files::Owner;
 use crate::keys::KeyType;
 use crate::schedule::{
     Backoff, DEFAULT_FAIL_COUNT_FOR_EXIT, DEFAULT_REFRESH_FRACTION, DEFAULT_REFRESH_INTERVAL_MINS,
+    DEFAULT_TOKEN_REFRESH_PERIOD, parse_go_duration,
 };
+use crate::tokens::{StoreTokenOption, TOKEN_REFRESH_PERIOD_ENV};
+use crate::{roles, tokens};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +25,8 @@ pub const DEFAULT_TOKEN_DIR: &str = "/var/lib/sia/tokens";
 pub const DEFAULT_RETRY_INITIAL_MS: u64 = 5_000;
 /// Default longest retry delay.
 pub const DEFAULT_RETRY_MAX_MS: u64 = 300_000;
+/// How long required role certificates are retried (Athenz `GetRequiredRoleCertificates`).
+pub const REQUIRED_ROLE_CERTS_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Resolves optional user and group names to ids (injected so tests need no system users).
 pub(crate) type OwnerLookup<'a> = dyn Fn(Option<&str>, Option<&str>) -> Result<Owner> + 'a;
@@ -30,7 +35,7 @@ impl AgentConfig {
     /// Builds the agent configuration. `account_id` selects the `accounts` entry (see
     /// [`SiaConfig::select_account`]); `dns_domains` (from `-dnsdomains`) wins over the config's
     /// `dns_domains`; `system_hostname` is used for `sandns_hostname` when the config names no
-    /// `hostname`.
+    /// `hostname`. The `TOKEN_REFRESH_PERIOD` environment variable sets the token refresh period.
     pub fn from_sia_config(
         cfg: &SiaConfig,
         account_id: Option<&str>,
@@ -44,6 +49,7 @@ impl AgentConfig {
             dns_domains,
             system_hostname,
             &|u, g| Owner::resolve(u, g),
+            token_refresh_env().as_deref(),
         )
     }
 
@@ -66,9 +72,14 @@ impl AgentConfig {
             dns_domains,
             system_hostname,
             &|u, g| Owner::resolve(u, g),
+            token_refresh_env().as_deref(),
         )
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the injected lookups keep tests hermetic"
+    )]
     pub(crate) fn resolve(
         cfg: &SiaConfig,
         account_id: Option<&str>,
@@ -76,6 +87,7 @@ impl AgentConfig {
         dns_domains: &[String],
         system_hostname: Option<&str>,
         owner: &OwnerLookup<'_>,
+        token_refresh: Option<&str>,
     ) -> Result<Self> {
         let mut problems = Vec::new();
         let account = cfg.select_account(account_id);
@@ -178,6 +190,58 @@ impl AgentConfig {
         } else {
             None
         };
+        let mut rotate_key = cfg.rotate_key;
+        let mut generate_role_key = cfg.generate_role_key;
+        let role_cfgs = cfg.roles_for(account_id);
+        if (rotate_key || generate_role_key)
+            && role_cfgs.values().any(|r| {
+                r.filename
+                    .as_deref()
+                    .is_some_and(|f| Path::new(f).is_absolute())
+            })
+        {
+            // Athenz `options.go`: absolute role file names rule out both.
+            log::warn!(
+                "a role certificate has an absolute filename: rotate_key and generate_role_key \
+                 are not supported with it; both disabled"
+            );
+            rotate_key = false;
+            generate_role_key = false;
+        }
+        if rotate_key && !generate_role_key && !role_cfgs.is_empty() {
+            // Athenz `options.go`: role certificates share the service key, so rotating it
+            // would leave them for the old key.
+            log::warn!(
+                "rotate_key needs generate_role_key when roles are configured; rotate_key disabled"
+            );
+            rotate_key = false;
+        }
+        let (roles, access_tokens) = if services.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                roles::resolve(
+                    cfg,
+                    account_id,
+                    &services,
+                    &key_dir,
+                    &cert_dir,
+                    generate_role_key,
+                    owner,
+                    &mut problems,
+                ),
+                tokens::resolve(cfg, &services, &token_dir, &mut problems),
+            )
+        };
+        let token_refresh = match token_refresh.map(str::trim).filter(|v| !v.is_empty()) {
+            None => DEFAULT_TOKEN_REFRESH_PERIOD,
+            Some(v) => parse_go_duration(v).unwrap_or_else(|e| {
+                if !access_tokens.is_empty() {
+                    problems.push(format!("{TOKEN_REFRESH_PERIOD_ENV}: {e}"));
+                }
+                DEFAULT_TOKEN_REFRESH_PERIOD
+            }),
+        };
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
@@ -202,7 +266,7 @@ impl AgentConfig {
                 .map(str::to_string)
                 .collect(),
             spiffe_trust_domain: cfg.spiffe_trust_domain.clone().filter(|t| !t.is_empty()),
-            rotate_key: cfg.rotate_key,
+            rotate_key,
             timing: Timing {
                 refresh_interval: Duration::from_secs(
                     60 * cfg
@@ -214,9 +278,20 @@ impl AgentConfig {
                 fail_count_for_exit: cfg
                     .fail_count_for_exit
                     .unwrap_or(DEFAULT_FAIL_COUNT_FOR_EXIT),
+                token_refresh,
+                required_role_certs_timeout: REQUIRED_ROLE_CERTS_TIMEOUT,
             },
+            roles,
+            role_certs_required: cfg.role_certs_required,
+            access_tokens,
+            store_token_option: StoreTokenOption::from_config(cfg.store_token_option),
         })
     }
+}
+
+/// `$TOKEN_REFRESH_PERIOD` (Athenz `tokens.go`), read only here so tests stay hermetic.
+fn token_refresh_env() -> Option<String> {
+    std::env::var(TOKEN_REFRESH_PERIOD_ENV).ok()
 }
 
 /// The kernel's host name (`/proc/sys/kernel/hostname`, which is what `uname -n` reports).

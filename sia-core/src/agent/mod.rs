@@ -3,7 +3,7 @@
 //! only an [`Attestor`]; ZTS sits behind [`ZtsApi`] so the flow is testable without a server.
 
 mod api;
-mod build;
+pub(crate) mod build;
 
 pub use api::{Attestation, Attestor, ZtsApi};
 
@@ -17,7 +17,9 @@ use crate::csr::{self, CsrSpec, DEFAULT_SPIFFE_NAMESPACE};
 use crate::error::{Error, Result};
 use crate::files::{self, Owner, StagedFile};
 use crate::keys::{KeyType, PrivateKey};
+use crate::roles::RoleTarget;
 use crate::schedule::Backoff;
+use crate::tokens::{StoreTokenOption, TokenTarget};
 use model::zts::{InstanceIdentity, InstanceRefreshInformation, InstanceRegisterInformation};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -76,6 +78,12 @@ pub struct Timing {
     pub backoff: Backoff,
     /// Consecutive failures before the daemon exits (`fail_count_for_exit`).
     pub fail_count_for_exit: u32,
+    /// Longest time between access token fetches (`TOKEN_REFRESH_PERIOD`, default 1.5 h; zero
+    /// leaves only the lifetime rule, see [`crate::schedule::token_refresh_delay`]).
+    pub token_refresh: Duration,
+    /// How long to keep retrying role certificates when `role_certs_required` before failing
+    /// (Athenz `GetRequiredRoleCertificates`: 3 minutes).
+    pub required_role_certs_timeout: Duration,
 }
 
 /// Everything the agent needs, resolved from flags, `sia_config` and the platform.
@@ -93,7 +101,7 @@ pub struct AgentConfig {
     pub key_dir: PathBuf,
     /// Certificate directory.
     pub cert_dir: PathBuf,
-    /// Token directory (created; no tokens are fetched yet).
+    /// Token directory.
     pub token_dir: PathBuf,
     /// `sandns_wildcard`.
     pub wildcard: bool,
@@ -109,6 +117,14 @@ pub struct AgentConfig {
     pub rotate_key: bool,
     /// Timing.
     pub timing: Timing,
+    /// Role certificates to maintain (`roles`), see [`crate::roles`].
+    pub roles: Vec<RoleTarget>,
+    /// Every role certificate must be obtained (`role_certs_required`).
+    pub role_certs_required: bool,
+    /// Access tokens to maintain (`access_tokens`), see [`crate::tokens`].
+    pub access_tokens: Vec<TokenTarget>,
+    /// What token files hold (`store_token_option`).
+    pub store_token_option: StoreTokenOption,
 }
 
 impl AgentConfig {

@@ -1,139 +1,6 @@
 use super::*;
 use crate::config::SiaConfig;
-use async_trait::async_trait;
-use std::os::unix::fs::PermissionsExt;
-use std::sync::Mutex;
-
-/// provider, domain, service, instance id, body, client certificate.
-type RefreshCall = (
-    String,
-    String,
-    String,
-    String,
-    InstanceRefreshInformation,
-    String,
-);
-
-/// A ZTS that signs CSRs with an in-memory CA and records what it was sent.
-struct FakeZts {
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-    ca_pem: String,
-    fail: Mutex<Option<(u16, String)>>,
-    /// Sign this foreign key's certificate instead of the CSR's (a misbehaving server).
-    wrong_key: Mutex<bool>,
-    registers: Mutex<Vec<InstanceRegisterInformation>>,
-    refreshes: Mutex<Vec<RefreshCall>>,
-}
-
-impl FakeZts {
-    fn new() -> Self {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca_pem = params.self_signed(&key).unwrap().pem();
-        Self {
-            issuer: rcgen::Issuer::new(params, key),
-            ca_pem,
-            fail: Mutex::new(None),
-            wrong_key: Mutex::new(false),
-            registers: Mutex::default(),
-            refreshes: Mutex::default(),
-        }
-    }
-
-    fn sign(&self, csr: &str) -> Result<InstanceIdentity> {
-        if let Some((status, message)) = self.fail.lock().unwrap().clone() {
-            return Err(Error::Zts { status, message });
-        }
-        let mut params = rcgen::CertificateSigningRequestParams::from_pem(csr).unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        params.params.not_before = now - time::Duration::minutes(1);
-        params.params.not_after = now + time::Duration::hours(1);
-        let cert = if *self.wrong_key.lock().unwrap() {
-            let other = rcgen::KeyPair::generate().unwrap();
-            params.params.signed_by(&other, &self.issuer).unwrap()
-        } else {
-            params.signed_by(&self.issuer).unwrap()
-        };
-        Ok(InstanceIdentity {
-            provider: "p".into(),
-            name: "n".into(),
-            instance_id: "i".into(),
-            x509_certificate: Some(cert.pem()),
-            x509_certificate_signer: Some(self.ca_pem.clone()),
-            ..Default::default()
-        })
-    }
-}
-
-#[async_trait]
-impl ZtsApi for FakeZts {
-    async fn register(&self, info: &InstanceRegisterInformation) -> Result<InstanceIdentity> {
-        self.registers.lock().unwrap().push(info.clone());
-        self.sign(&info.csr)
-    }
-    async fn refresh(
-        &self,
-        provider: &str,
-        domain: &str,
-        service: &str,
-        instance_id: &str,
-        info: &InstanceRefreshInformation,
-        cert_pem: &str,
-        _key_pem: &str,
-    ) -> Result<InstanceIdentity> {
-        self.refreshes.lock().unwrap().push((
-            provider.into(),
-            domain.into(),
-            service.into(),
-            instance_id.into(),
-            info.clone(),
-            cert_pem.into(),
-        ));
-        self.sign(info.csr.as_deref().unwrap_or_default())
-    }
-}
-
-struct FakeAttestor {
-    calls: Mutex<Vec<(String, String, bool)>>,
-}
-
-#[async_trait]
-impl Attestor for FakeAttestor {
-    async fn attest(&self, domain: &str, service: &str, refresh: bool) -> Result<Attestation> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push((domain.into(), service.into(), refresh));
-        Ok(Attestation {
-            provider: "athenz.test.r1".into(),
-            instance_id: "i-1".into(),
-            attestation_data: "{\"secret\":\"s3cr3t\"}".into(),
-            ips: vec!["10.0.0.9".parse().unwrap()],
-            cloud: None,
-        })
-    }
-}
-
-fn attestor() -> FakeAttestor {
-    FakeAttestor {
-        calls: Mutex::default(),
-    }
-}
-
-fn config(dir: &Path, extra: &str) -> AgentConfig {
-    let text = format!(
-        r#"{{"service":"api","accounts":[{{"domain":"sports","account":"1"}}],
-            "sia_key_dir":"{0}/keys","sia_cert_dir":"{0}/certs","retry_initial_ms":1{extra}}}"#,
-        dir.display()
-    );
-    let c = SiaConfig::parse(&text).unwrap().config;
-    AgentConfig::from_sia_config(&c, Some("1"), &["dns.example.com".into()], None).unwrap()
-}
-
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
-}
+use crate::testutil::{FakeZts, attestor, config, mode};
 
 #[tokio::test]
 async fn register_writes_key_cert_and_ca_with_athenz_names_and_modes() {
@@ -323,6 +190,7 @@ fn resolution_reports_every_problem_and_applies_groups() {
         &["d.example.com".into()],
         Some("host1"),
         &owner,
+        None,
     )
     .unwrap();
     let s = &cfg.services[0];

@@ -23,6 +23,11 @@ pub(super) const TOP: &[&str] = &[
     "spiffe_trust_domain",
     "rotate_key",
     "role_path",
+    "roles",
+    "generate_role_key",
+    "role_certs_required",
+    "access_tokens",
+    "store_token_option",
     // ours
     "key_type",
     "refresh_fraction",
@@ -40,15 +45,12 @@ pub(super) const TOP_ATHENZ: &[&str] = &[
     "san_email_addresses",
     "regionalsts",
     "aws_account",
-    "generate_role_key",
     "sds_uds_path",
     "sds_uds_uid",
     "zts_region",
     "drop_privileges",
-    "access_tokens",
     "file_direct_update",
     "sia_backup_dir",
-    "roles",
     "cert_threshold_to_check",
     "sshcert_threshold_to_check",
     "access_management",
@@ -57,8 +59,6 @@ pub(super) const TOP_ATHENZ: &[&str] = &[
     "run_after_tokens",
     "run_after_tokens_err",
     "run_after_fail_exit",
-    "store_token_option",
-    "role_certs_required",
     "otel",
     "http_port",
     "aws_web_identity",
@@ -69,12 +69,11 @@ pub(super) const TOP_ATHENZ: &[&str] = &[
 
 /// `accounts[]` fields we implement.
 pub(super) const ACCOUNT: &[&str] = &[
-    "domain", "account", "service", "name", "user", "group", "zts", "version",
+    "domain", "account", "service", "name", "user", "group", "zts", "version", "roles",
 ];
 
 /// `accounts[]` Athenz fields we do not implement.
 pub(super) const ACCOUNT_ATHENZ: &[&str] = &[
-    "roles",
     "cert_threshold_to_check",
     "sshcert_threshold_to_check",
     "omit_domain",

@@ -7,7 +7,10 @@
 //! Our own optional keys (not in Athenz): `key_type`, `refresh_fraction`, `retry_initial_ms`,
 //! `retry_max_ms`, `dns_domains`, `hostname`; see [`SiaConfig`].
 
+mod creds;
 mod fields;
+
+pub use creds::{AccessTokenConfig, RoleConfig, parse_role_key, parse_token_key, token_roles};
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -49,7 +52,7 @@ pub struct SiaConfig {
     pub sia_key_dir: Option<PathBuf>,
     /// Certificate directory (default `/var/lib/sia/certs`).
     pub sia_cert_dir: Option<PathBuf>,
-    /// Token directory (default `/var/lib/sia/tokens`; no tokens are fetched yet).
+    /// Token directory (default `/var/lib/sia/tokens`).
     pub sia_token_dir: Option<PathBuf>,
     /// ZTS host name or `https://host:port[/zts/v1]` URL (the `-zts` flag wins).
     pub zts: Option<String>,
@@ -71,6 +74,18 @@ pub struct SiaConfig {
     pub dns_domains: Vec<String>,
     /// Ours: the host name for `sandns_hostname` instead of the kernel's.
     pub hostname: Option<String>,
+    /// Role certificates to maintain, keyed `<domain>:role.<role>` (an `accounts` entry's own
+    /// `roles` replaces these, as in Athenz `options.go`).
+    pub roles: BTreeMap<String, RoleConfig>,
+    /// Give each role certificate its own key instead of the service key.
+    pub generate_role_key: bool,
+    /// Fail (one-shot) or never report ready (daemon) without every role certificate.
+    pub role_certs_required: bool,
+    /// Access tokens to maintain, keyed `<domain>/<fileName>`.
+    pub access_tokens: BTreeMap<String, AccessTokenConfig>,
+    /// What a token file holds: 0 the whole ZTS response, 1 (default) the token as a JSON
+    /// string, 2 the bare token (Athenz `StoreTokenOptions`).
+    pub store_token_option: Option<i64>,
 }
 
 /// One entry of `services`.
@@ -109,6 +124,8 @@ pub struct AccountConfig {
     pub zts: Option<String>,
     /// Informational version.
     pub version: Option<String>,
+    /// Role certificates; when present they replace the top-level `roles`.
+    pub roles: Option<BTreeMap<String, RoleConfig>>,
 }
 
 /// A domain and primary service as `sia_config` names them ([`SiaConfig::identity`]); `None`
@@ -165,9 +182,33 @@ impl SiaConfig {
                         fields::ACCOUNT_ATHENZ,
                         &mut warnings,
                     );
+                    filter_entries(
+                        m,
+                        &ctx,
+                        "roles",
+                        creds::ROLE,
+                        creds::ROLE_ATHENZ,
+                        &mut warnings,
+                    );
                 }
             }
         }
+        filter_entries(
+            &mut top,
+            "",
+            "roles",
+            creds::ROLE,
+            creds::ROLE_ATHENZ,
+            &mut warnings,
+        );
+        filter_entries(
+            &mut top,
+            "",
+            "access_tokens",
+            creds::TOKEN,
+            creds::TOKEN_ATHENZ,
+            &mut warnings,
+        );
         if let Some(Value::Object(services)) = top.get_mut("services") {
             for (name, s) in services.iter_mut() {
                 if let Value::Object(m) = s {
@@ -215,6 +256,18 @@ impl SiaConfig {
         {
             problems.push(format!("expiry_time must be > 0 minutes, got {e}"));
         }
+        if let Some(o) = self.store_token_option
+            && !(0..=2).contains(&o)
+        {
+            problems.push(format!("store_token_option must be 0, 1 or 2, got {o}"));
+        }
+        creds::check_roles("", &self.roles, &mut problems);
+        for (i, a) in self.accounts.iter().enumerate() {
+            if let Some(roles) = &a.roles {
+                creds::check_roles(&format!("accounts[{i}]."), roles, &mut problems);
+            }
+        }
+        creds::check_tokens(&self.access_tokens, &mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -252,6 +305,33 @@ impl SiaConfig {
         match self.accounts.as_slice() {
             [only] => Some(only),
             _ => None,
+        }
+    }
+
+    /// The role certificates for `account_id`: the selected account's `roles` when it has
+    /// them, else the top-level `roles` (Athenz `libs/go/sia/options/options.go`).
+    pub fn roles_for(&self, account_id: Option<&str>) -> &BTreeMap<String, RoleConfig> {
+        self.select_account(account_id)
+            .and_then(|a| a.roles.as_ref())
+            .unwrap_or(&self.roles)
+    }
+}
+
+/// Filters the fields of each entry of the object `map[name]` (`roles`, `access_tokens`).
+fn filter_entries(
+    map: &mut Map<String, Value>,
+    ctx: &str,
+    name: &str,
+    supported: &[&str],
+    athenz_only: &[&str],
+    warnings: &mut Vec<String>,
+) {
+    if let Some(Value::Object(entries)) = map.get_mut(name) {
+        for (key, e) in entries.iter_mut() {
+            if let Value::Object(m) = e {
+                let ctx = format!("{ctx}{name}.\"{key}\".");
+                *m = filter(std::mem::take(m), &ctx, supported, athenz_only, warnings);
+            }
         }
     }
 }

@@ -57,7 +57,7 @@ fn unsupported_and_unknown_fields_are_reported_by_name() {
         r#"{
           "service": "api",
           "ssh": false,
-          "access_tokens": {},
+          "file_direct_update": true,
           "refresh_intervl": 5,
           "accounts": [{"domain": "d", "account": "1", "omit_domain": true, "acount": "x"}],
           "services": {"api": {"sds_node_id": "n", "colour": "red"}}
@@ -67,7 +67,7 @@ fn unsupported_and_unknown_fields_are_reported_by_name() {
     let w = l.warnings.join("\n");
     for expected in [
         "`ssh` is an Athenz field this agent does not support",
-        "`access_tokens` is an Athenz field",
+        "`file_direct_update` is an Athenz field",
         "unknown field `refresh_intervl`",
         "`accounts[0].omit_domain` is an Athenz field",
         "unknown field `accounts[0].acount`",

@@ -130,3 +130,55 @@ fn missing_names_are_refused() {
     s.domain.clear();
     assert!(matches!(build_csr(&s, &key), Err(Error::Csr(_))));
 }
+
+fn role_spec() -> RoleCsrSpec {
+    RoleCsrSpec {
+        role_domain: "media.news".into(),
+        role: "readers".into(),
+        domain: "sports.api".into(),
+        service: "web".into(),
+        provider: Some("athenz.aws.us-west-2".into()),
+        instance_id_uri: Some("athenz://instanceid/athenz.aws.us-west-2/i-0abc".into()),
+        spiffe_trust_domain: None,
+    }
+}
+
+#[test]
+fn role_csr_carries_the_role_and_the_principal() {
+    for kind in [KeyType::Ecdsa, KeyType::Rsa] {
+        let key = PrivateKey::generate(kind).unwrap();
+        let p = parse(&build_role_csr(&role_spec(), &key).unwrap());
+        assert_eq!(p.cn, ["media.news:role.readers"]);
+        assert_eq!(p.ou, ["athenz.aws.us-west-2"]);
+        assert!(p.dns.is_empty() && p.ips.is_empty());
+        assert_eq!(
+            p.uris,
+            [
+                "spiffe://media.news/ra/readers",
+                "athenz://instanceid/athenz.aws.us-west-2/i-0abc",
+                "athenz://principal/sports.api.web"
+            ]
+        );
+        assert_eq!(p.public_key, key.public_key_raw());
+    }
+}
+
+#[test]
+fn role_csr_without_instance_uses_the_trust_domain_form() {
+    let mut s = role_spec();
+    s.provider = None;
+    s.instance_id_uri = None;
+    s.spiffe_trust_domain = Some("athenz.io".into());
+    let key = PrivateKey::generate(KeyType::Ecdsa).unwrap();
+    let p = parse(&build_role_csr(&s, &key).unwrap());
+    assert!(p.ou.is_empty());
+    assert_eq!(
+        p.uris,
+        [
+            "spiffe://athenz.io/ns/media.news/ra/readers",
+            "athenz://principal/sports.api.web"
+        ]
+    );
+    s.role.clear();
+    assert!(matches!(build_role_csr(&s, &key), Err(Error::Csr(_))));
+}
