@@ -82,3 +82,18 @@ impl Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One [`Error::Credentials`] for the `(name, error)` failures of a fetch round, or `None`
+    /// when nothing failed; the last failure is the one reported in full.
+    pub fn credentials(what: &'static str, mut failed: Vec<(String, Error)>) -> Option<Self> {
+        let (name, last) = failed.pop()?;
+        let mut names: Vec<String> = failed.into_iter().map(|(n, _)| n).collect();
+        names.push(name);
+        Some(Error::Credentials {
+            what,
+            names,
+            last: Box::new(last),
+        })
+    }
+}

@@ -100,17 +100,9 @@ impl RolesReport {
 
     /// The failure as one error: the failed names and the last failure.
     pub fn into_result(mut self) -> Result<Self> {
-        match self.failed.pop() {
+        match Error::credentials("role certificates", std::mem::take(&mut self.failed)) {
             None => Ok(self),
-            Some((name, last)) => {
-                let mut names: Vec<String> = self.failed.into_iter().map(|(n, _)| n).collect();
-                names.push(name);
-                Err(Error::Credentials {
-                    what: "role certificates",
-                    names,
-                    last: Box::new(last),
-                })
-            }
+            Some(e) => Err(e),
         }
     }
 }

@@ -158,17 +158,9 @@ impl TokensReport {
 
     /// The failure as one error: the failed names and the last failure.
     pub fn into_result(mut self) -> Result<Self> {
-        match self.failed.pop() {
+        match Error::credentials("access tokens", std::mem::take(&mut self.failed)) {
             None => Ok(self),
-            Some((name, last)) => {
-                let mut names: Vec<String> = self.failed.into_iter().map(|(n, _)| n).collect();
-                names.push(name);
-                Err(Error::Credentials {
-                    what: "access tokens",
-                    names,
-                    last: Box::new(last),
-                })
-            }
+            Some(e) => Err(e),
         }
     }
 }
