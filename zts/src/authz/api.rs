@@ -170,16 +170,25 @@ async fn signed_policy_data(
     req: Request,
 ) -> ZtsResult<Response> {
     authenticated(&req)?;
-    let d = policies::lookup(&st, &domain)?;
-    if policies::not_modified(&d, if_none_match(&headers)) {
+    etagged(&st, &domain, &headers, |d| {
+        Ok(Json(policies::legacy(d, &st.tokens)?).into_response())
+    })
+}
+
+/// 304 with the ETag when `If-None-Match` names the domain's current tag, else `render`'s
+/// answer with the ETag.
+fn etagged(
+    st: &AppState,
+    domain: &str,
+    headers: &HeaderMap,
+    render: impl FnOnce(&crate::zmsdata::ZtsDomain) -> ZtsResult<Response>,
+) -> ZtsResult<Response> {
+    let d = policies::lookup(st, domain)?;
+    if policies::not_modified(&d, if_none_match(headers)) {
         return with_etag(policies::etag(&d), StatusCode::NOT_MODIFIED, None);
     }
-    let body = policies::legacy(&d, &st.tokens)?;
-    with_etag(
-        policies::etag(&d),
-        StatusCode::OK,
-        Some(Json(body).into_response()),
-    )
+    let body = render(&d)?;
+    with_etag(policies::etag(&d), StatusCode::OK, Some(body))
 }
 
 async fn signed_policy_jws(
@@ -190,16 +199,9 @@ async fn signed_policy_jws(
 ) -> ZtsResult<Response> {
     authenticated(&req)?;
     let Body(body) = Body::<policies::SignedPolicyRequest>::from_request(req, &()).await?;
-    let d = policies::lookup(&st, &domain)?;
-    if policies::not_modified(&d, if_none_match(&headers)) {
-        return with_etag(policies::etag(&d), StatusCode::NOT_MODIFIED, None);
-    }
-    let jws = policies::jws(&d, &st.tokens, &body)?;
-    with_etag(
-        policies::etag(&d),
-        StatusCode::OK,
-        Some(Json(jws).into_response()),
-    )
+    etagged(&st, &domain, &headers, |d| {
+        Ok(Json(policies::jws(d, &st.tokens, &body)?).into_response())
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
