@@ -28,6 +28,7 @@
 mod access_token;
 mod compiled;
 mod keys;
+mod monitor;
 mod policy_file;
 mod role_cert;
 mod role_token;
@@ -35,6 +36,7 @@ mod store;
 mod token_cache;
 
 pub use keys::{KeyError, KeyStore};
+pub use monitor::{DEFAULT_MONITOR_INTERVAL, Monitor};
 pub use policy_file::LoadError;
 pub use store::{PolicyStore, ReloadReport, ZpeConfig};
 

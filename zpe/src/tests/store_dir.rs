@@ -139,3 +139,49 @@ fn decisions_continue_during_reloads() {
     }
     reader.join().unwrap();
 }
+
+#[test]
+fn the_monitor_picks_up_a_replaced_file_and_stops() {
+    let k = key();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "sports.pol",
+        &legacy_file(&data("sports", "read"), &k, "0"),
+        1000,
+    );
+    let (store, _) = PolicyStore::open(dir.path(), keys_with("0", &k), ZpeConfig::default());
+    let store = Arc::new(store);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let monitor = crate::Monitor::start(&store, Duration::from_millis(20), move |r| {
+        let _ = tx.send(r.loaded.len());
+    })
+    .unwrap();
+    assert_eq!(
+        store.allow_roles("sports", &["r"], "write", "sports:x").1,
+        Reason::DenyNoMatch
+    );
+    // zpu replaces the file: the monitor reloads it without any call from the service.
+    write(
+        dir.path(),
+        "sports.pol",
+        &legacy_file(&data("sports", "write"), &k, "0"),
+        2000,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while store.allow_roles("sports", &["r"], "write", "sports:x").1 != Reason::Allow {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the monitor never reloaded"
+        );
+        let _ = rx.recv_timeout(Duration::from_millis(50));
+    }
+    monitor.stop();
+    // Stopped: no more reports arrive.
+    while rx.try_recv().is_ok() {}
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        rx.try_recv().is_err(),
+        "the monitor kept running after stop"
+    );
+}
