@@ -57,6 +57,12 @@ impl Glob {
 
 /// Greedy wildcard match with single backtrack point: O(pattern × text) worst case, no recursion.
 /// Works on UTF-8 bytes; `?` consumes one whole character.
+/// Full-string match of a pattern with `*` and `?` (the [`Glob::Wild`] case), for engines that
+/// keep patterns in their own storage (ZPE's compiled form).
+pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
+    wildcard_match(pattern.as_bytes(), text.as_bytes())
+}
+
 fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;

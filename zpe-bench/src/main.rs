@@ -6,6 +6,7 @@
 
 mod corpus;
 mod engines;
+mod heap;
 mod measure;
 mod policy;
 mod report;

@@ -71,11 +71,14 @@ fn mib(bytes: f64) -> String {
 pub fn memory_line(memory: &Memory, assertions: usize) -> String {
     match memory.rss_delta_kb {
         Some(kb) => format!(
-            "ZPE memory: VmRSS +{} across `load_policy_bytes` of a {} signed policy file \
-             ({} assertions): {:.2}x the file size.",
-            mib(kb as f64 * 1024.0),
+            "ZPE memory: the loaded store holds {} of live heap ({:.2}x the {} signed policy \
+             file, {} assertions); VmRSS grew by {} ({:.2}x) across `load_policy_bytes`, which \
+             also counts the load's freed transient memory that the allocator keeps.",
+            mib(memory.retained_bytes as f64),
+            memory.retained_bytes as f64 / memory.file_bytes.max(1) as f64,
             mib(memory.file_bytes as f64),
             thousands(assertions as u64),
+            mib(kb as f64 * 1024.0),
             kb as f64 * 1024.0 / memory.file_bytes.max(1) as f64
         ),
         None => format!(
@@ -104,18 +107,26 @@ pub fn goals(stats: &Stats, memory: &Memory) -> String {
         rate(stats.decisions_per_sec),
         met(stats.decisions_per_sec >= 2_000_000.0)
     ));
+    let held = memory.retained_bytes as f64 / memory.file_bytes.max(1) as f64;
+    out.push_str(&format!(
+        "| memory < 2x policy file (live heap held) | {:.2}x ({} for a {} file) | {} |\n",
+        held,
+        mib(memory.retained_bytes as f64),
+        mib(memory.file_bytes as f64),
+        met(held < 2.0)
+    ));
     match memory.rss_delta_kb {
         Some(kb) => {
             let ratio = kb as f64 * 1024.0 / memory.file_bytes.max(1) as f64;
             out.push_str(&format!(
-                "| memory < 2x policy file | {:.2}x ({} RSS for a {} file) | {} |\n",
+                "| memory < 2x policy file (RSS growth across the load) | {:.2}x ({} for a {} file) | {} |\n",
                 ratio,
                 mib(kb as f64 * 1024.0),
                 mib(memory.file_bytes as f64),
                 met(ratio < 2.0)
             ));
         }
-        None => out.push_str("| memory < 2x policy file | not measured | – |\n"),
+        None => out.push_str("| memory (RSS growth) | not measured | – |\n"),
     }
     out
 }

@@ -72,17 +72,20 @@ pub(crate) fn verify_policy_file(
     check_zms_signature: bool,
     now_ms: i64,
 ) -> Result<SignedPolicyData, LoadError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
-    let data = if value.get("signedPolicyData").is_some() {
+    // The form is told by its top-level key, and the file is parsed straight into its type:
+    // an intermediate `serde_json::Value` tree would cost several times the file in memory.
+    let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+    let data = if has(b"\"signedPolicyData\"") {
         let file: DomainSignedPolicyData =
-            serde_json::from_value(value).map_err(|e| LoadError::Malformed(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
         verify_legacy(file, keys, check_zms_signature)?
-    } else if value.get("payload").is_some() {
+    } else if has(b"\"payload\"") {
         let file: JwsFile =
-            serde_json::from_value(value).map_err(|e| LoadError::Malformed(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
         verify_jws(file, keys)?
     } else {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map_err(|e| LoadError::Malformed(e.to_string()))?;
         return Err(LoadError::Malformed(
             "neither signedPolicyData nor a JWS".into(),
         ));

@@ -19,6 +19,8 @@ pub struct Memory {
     pub file_bytes: usize,
     /// VmRSS growth across `load_policy_bytes` (kB), when `/proc` is readable.
     pub rss_delta_kb: Option<u64>,
+    /// Live heap bytes the loaded store holds (allocated across the load and not freed).
+    pub retained_bytes: usize,
 }
 
 /// ZPE with the principal → roles map an application keeps beside it.
@@ -98,15 +100,18 @@ impl Zpe {
             })
             .collect();
         let before = vm_rss_kb();
+        let heap_before = crate::heap::live();
         let store = PolicyStore::new(keys, ZpeConfig::default());
         let domain = store
             .load_policy_bytes(&bytes)
             .context("ZPE refused the generated policy file")?;
+        let retained_bytes = crate::heap::live().saturating_sub(heap_before);
         let after = vm_rss_kb();
         anyhow::ensure!(domain == DOMAIN, "ZPE loaded domain {domain}");
         let memory = Memory {
             file_bytes: bytes.len(),
             rss_delta_kb: before.zip(after).map(|(b, a)| a.saturating_sub(b)),
+            retained_bytes,
         };
         Ok((Self { store, principals }, memory))
     }
