@@ -41,7 +41,7 @@ const WILD_ACTION: ActionId = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Pat {
     start: u32,
-    len: u16,
+    len: u32,
     kind: Kind,
 }
 
@@ -60,7 +60,7 @@ impl Pat {
             return true;
         }
         let start = self.start as usize;
-        let Some(p) = text.get(start..start + usize::from(self.len)) else {
+        let Some(p) = text.get(start..start + self.len as usize) else {
             return false;
         };
         match self.kind {
@@ -81,62 +81,123 @@ struct Rule {
     action_pat: Pat,
 }
 
-/// The rules of one role name (or wildcard role pattern).
+/// Names up to this length are compared inside [`RoleRules`] itself.
+const SHORT: usize = 16;
+
+/// The rules of one role name (or wildcard role pattern): where they are in the domain's
+/// `rules` and `text`, the name (inline when short), and per effect a bitmask of the action ids
+/// present, so that a role with no rule for the request's action costs no further memory read.
 #[derive(Debug)]
+#[repr(C)]
 struct RoleRules {
-    /// The name, then every pattern of the rules.
-    text: Box<str>,
+    short: [u8; SHORT],
     name_len: u32,
-    /// DENY rules are `rules[..deny]`, ALLOW rules the rest.
+    /// Where the name starts in the domain's `text` (the name is always stored there too).
+    name_start: u32,
+    deny_mask: u64,
+    allow_mask: u64,
+    /// DENY rules are `rules[first..first + deny]`, ALLOW rules the `allow` after them.
+    first: u32,
     deny: u32,
+    allow: u32,
+}
+
+/// The mask bit of an action id; bit 63 stands for "has an action-pattern rule".
+#[inline]
+fn action_bit(id: ActionId) -> u64 {
+    1u64 << (id % 63)
+}
+const WILD_BIT: u64 = 1 << 63;
+
+impl RoleRules {
+    #[inline]
+    fn is(&self, name: &str, text: &str) -> bool {
+        let len = self.name_len as usize;
+        if name.len() != len {
+            return false;
+        }
+        if len <= SHORT {
+            return self.short.get(..len) == Some(name.as_bytes());
+        }
+        let start = self.name_start as usize;
+        text.get(start..start + len) == Some(name)
+    }
+
+    fn name<'a>(&self, text: &'a str) -> &'a str {
+        let start = self.name_start as usize;
+        text.get(start..start + self.name_len as usize)
+            .unwrap_or("")
+    }
+}
+
+/// The rules of a domain a decision reads: matching against the domain's text.
+#[derive(Debug)]
+struct Rules {
+    text: Box<str>,
     rules: Box<[Rule]>,
 }
 
-impl RoleRules {
-    fn name(&self) -> &str {
-        self.text.get(..self.name_len as usize).unwrap_or("")
-    }
+/// The request's action, resolved once per decision.
+#[derive(Debug, Clone, Copy)]
+struct Req<'a> {
+    id: Option<ActionId>,
+    bits: u64,
+    action: &'a str,
+    resource: &'a str,
+}
 
+impl Rules {
     #[inline]
-    fn any(&self, rules: &[Rule], id: Option<ActionId>, action: &str, resource: &str) -> bool {
-        let id = id.unwrap_or(WILD_ACTION - 1);
+    fn any(&self, first: u32, n: u32, mask: u64, q: &Req<'_>) -> bool {
+        if mask & q.bits == 0 {
+            return false;
+        }
+        let first = first as usize;
+        let Some(rules) = self.rules.get(first..first + n as usize) else {
+            return false;
+        };
+        let id = q.id.unwrap_or(WILD_ACTION - 1);
         rules.iter().any(|r| {
             let action_ok = if r.action == WILD_ACTION {
-                r.action_pat.matches(&self.text, action)
+                r.action_pat.matches(&self.text, q.action)
             } else {
                 r.action == id
             };
-            action_ok && r.resource.matches(&self.text, resource)
+            action_ok && r.resource.matches(&self.text, q.resource)
         })
     }
 
     #[inline]
-    fn denies(&self, id: Option<ActionId>, action: &str, resource: &str) -> bool {
-        let (deny, _) = self.rules.split_at(self.deny as usize);
-        self.any(deny, id, action, resource)
+    fn denies(&self, role: &RoleRules, q: &Req<'_>) -> bool {
+        self.any(role.first, role.deny, role.deny_mask, q)
     }
 
     #[inline]
-    fn allows(&self, id: Option<ActionId>, action: &str, resource: &str) -> bool {
-        let (_, allow) = self.rules.split_at(self.deny as usize);
-        self.any(allow, id, action, resource)
+    fn allows(&self, role: &RoleRules, q: &Req<'_>) -> bool {
+        let first = role.first + role.deny;
+        self.any(first, role.allow, role.allow_mask, q)
     }
 }
 
 /// Collects one role's rules while compiling.
 #[derive(Debug, Default)]
 struct Builder {
-    text: String,
-    deny: Vec<Rule>,
-    allow: Vec<Rule>,
+    deny: Vec<(Result<ActionId, Glob>, Glob)>,
+    allow: Vec<(Result<ActionId, Glob>, Glob)>,
 }
 
-impl Builder {
-    fn new(name: &str) -> Self {
-        Self {
-            text: name.to_string(),
-            ..Self::default()
-        }
+/// Builds the domain's shared text and rule arrays.
+#[derive(Debug, Default)]
+struct Arena {
+    text: String,
+    rules: Vec<Rule>,
+}
+
+impl Arena {
+    fn push_text(&mut self, s: &str) -> u32 {
+        let i = self.text.len();
+        self.text.push_str(s);
+        u32::try_from(i).unwrap_or(u32::MAX)
     }
 
     fn pat(&mut self, glob: &Glob) -> Pat {
@@ -146,49 +207,55 @@ impl Builder {
             Glob::Prefix(s) => (Kind::Prefix, s.as_str()),
             Glob::Wild(s) => (Kind::Wild, s.as_str()),
         };
-        // Reuse an identical pattern already stored for this role.
-        let start = match self.text.find(s) {
-            Some(i) if !s.is_empty() => i,
-            _ => {
-                let i = self.text.len();
-                self.text.push_str(s);
-                i
-            }
-        };
         Pat {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            len: u16::try_from(s.len()).unwrap_or(u16::MAX),
+            start: self.push_text(s),
+            len: u32::try_from(s.len()).unwrap_or(u32::MAX),
             kind,
         }
     }
 
-    fn add(&mut self, deny: bool, action: Result<ActionId, Glob>, resource: &Glob) {
-        let resource = self.pat(resource);
-        let (action, action_pat) = match action {
-            Ok(id) => (id, resource),
-            Err(glob) => (WILD_ACTION, self.pat(&glob)),
-        };
-        let rule = Rule {
-            action,
-            resource,
-            action_pat,
-        };
-        if deny {
-            self.deny.push(rule);
-        } else {
-            self.allow.push(rule);
+    fn rules(&mut self, list: Vec<(Result<ActionId, Glob>, Glob)>) -> (u32, u64) {
+        let n = u32::try_from(list.len()).unwrap_or(u32::MAX);
+        let mut mask = 0;
+        for (action, resource) in list {
+            let resource = self.pat(&resource);
+            let (action, action_pat) = match action {
+                Ok(id) => {
+                    mask |= action_bit(id);
+                    (id, resource)
+                }
+                Err(glob) => {
+                    mask |= WILD_BIT;
+                    (WILD_ACTION, self.pat(&glob))
+                }
+            };
+            self.rules.push(Rule {
+                action,
+                resource,
+                action_pat,
+            });
         }
+        (n, mask)
     }
 
-    fn build(self, name_len: usize) -> RoleRules {
-        let deny = u32::try_from(self.deny.len()).unwrap_or(u32::MAX);
-        let mut rules = self.deny;
-        rules.extend(self.allow);
+    fn role(&mut self, name: &str, b: Builder) -> RoleRules {
+        let mut short = [0u8; SHORT];
+        if let Some(dst) = short.get_mut(..name.len()) {
+            dst.copy_from_slice(name.as_bytes());
+        }
+        let name_start = self.push_text(name);
+        let first = u32::try_from(self.rules.len()).unwrap_or(u32::MAX);
+        let (deny, deny_mask) = self.rules(b.deny);
+        let (allow, allow_mask) = self.rules(b.allow);
         RoleRules {
-            text: self.text.into_boxed_str(),
-            name_len: u32::try_from(name_len).unwrap_or(u32::MAX),
+            short,
+            name_len: u32::try_from(name.len()).unwrap_or(u32::MAX),
+            name_start,
+            deny_mask,
+            allow_mask,
+            first,
             deny,
-            rules: rules.into_boxed_slice(),
+            allow,
         }
     }
 }
@@ -203,6 +270,8 @@ pub(crate) struct CompiledDomain {
     assertions: usize,
     /// Exact action names → ids.
     actions: FxHashMap<Box<str>, ActionId>,
+    /// Every pattern, role name and rule of the domain, each role's contiguous.
+    arena: Rules,
     /// Exact role names.
     exact: Vec<RoleRules>,
     /// Indexes into `exact` by the hash of the name.
@@ -249,31 +318,37 @@ impl CompiledDomain {
                     Glob::Exact(_) => &mut exact,
                     _ => &mut wild,
                 };
-                map.entry(role.to_string())
-                    .or_insert_with(|| Builder::new(role))
-                    .add(is_deny, action, &resource);
+                let b = map.entry(role.to_string()).or_default();
+                let list = if is_deny { &mut b.deny } else { &mut b.allow };
+                list.push((action, resource));
             }
         }
+        let mut arena = Arena::default();
         let exact: Vec<RoleRules> = exact
             .into_iter()
-            .map(|(name, b)| b.build(name.len()))
+            .map(|(name, b)| arena.role(&name, b))
             .collect();
+        let wild = wild
+            .into_iter()
+            .map(|(name, b)| (Glob::new(&name), arena.role(&name, b)))
+            .collect();
+        let arena = Rules {
+            text: arena.text.into_boxed_str(),
+            rules: arena.rules.into_boxed_slice(),
+        };
         let mut index = HashTable::with_capacity(exact.len());
         for (i, r) in exact.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
-            index.insert_unique(hash(r.name()), i, |&j| {
-                hash(exact.get(j as usize).map_or("", RoleRules::name))
+            index.insert_unique(hash(r.name(&arena.text)), i, |&j| {
+                hash(exact.get(j as usize).map_or("", |r| r.name(&arena.text)))
             });
         }
-        let wild = wild
-            .into_iter()
-            .map(|(name, b)| (Glob::new(&name), b.build(name.len())))
-            .collect();
         Self {
             expires_ms,
             expired: AtomicBool::new(false),
             assertions,
             actions,
+            arena,
             exact,
             index,
             wild,
@@ -288,6 +363,10 @@ impl CompiledDomain {
             expired: AtomicBool::new(false),
             assertions: 0,
             actions: FxHashMap::default(),
+            arena: Rules {
+                text: Box::from(""),
+                rules: Box::new([]),
+            },
             exact: Vec::new(),
             index: HashTable::new(),
             wild: Vec::new(),
@@ -310,8 +389,9 @@ impl CompiledDomain {
 
     #[inline]
     fn role(&self, name: &str) -> Option<&RoleRules> {
+        let text = &self.arena.text;
         let i = *self.index.find(hash(name), |&i| {
-            self.exact.get(i as usize).is_some_and(|r| r.name() == name)
+            self.exact.get(i as usize).is_some_and(|r| r.is(name, text))
         })?;
         self.exact.get(i as usize)
     }
@@ -337,13 +417,20 @@ impl CompiledDomain {
             return Reason::DenyDomainEmpty;
         }
         let id = self.actions.get(action).copied();
+        let q = Req {
+            id,
+            bits: WILD_BIT | id.map_or(0, action_bit),
+            action,
+            resource,
+        };
+        let rules = &self.arena;
         let mut exact_allow = false;
         for role in roles {
             if let Some(r) = self.role(role.as_ref()) {
-                if r.denies(id, action, resource) {
+                if rules.denies(r, &q) {
                     return Reason::Deny;
                 }
-                exact_allow = exact_allow || r.allows(id, action, resource);
+                exact_allow = exact_allow || rules.allows(r, &q);
             }
         }
         let wild_matching = || {
@@ -351,10 +438,10 @@ impl CompiledDomain {
                 .iter()
                 .filter(|(pattern, _)| roles.iter().any(|r| pattern.matches(r.as_ref())))
         };
-        if wild_matching().any(|(_, r)| r.denies(id, action, resource)) {
+        if wild_matching().any(|(_, r)| rules.denies(r, &q)) {
             return Reason::Deny;
         }
-        if exact_allow || wild_matching().any(|(_, r)| r.allows(id, action, resource)) {
+        if exact_allow || wild_matching().any(|(_, r)| rules.allows(r, &q)) {
             return Reason::Allow;
         }
         Reason::DenyNoMatch
