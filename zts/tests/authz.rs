@@ -642,29 +642,28 @@ async fn signed_policies_and_access_checks() {
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
-    assert_eq!(
-        granted(a.url("/access/read/weather:forecast.today")).await,
-        (200, json!({"granted": true}))
-    );
-    assert_eq!(
-        granted(a.url("/access/read/weather:forecast.secret")).await,
-        (200, json!({"granted": false}))
-    );
-    assert_eq!(
-        granted(a.url("/access/read/weather:forecast.today?principal=weather.noauth")).await,
-        (200, json!({"granted": false}))
-    );
-    assert_eq!(
-        granted(a.url("/access/read?resource=weather:forecast.today")).await,
-        (200, json!({"granted": true}))
-    );
-    assert_eq!(
-        granted(a.url("/access/domain/weather/role/readers/principal/weather.api")).await,
-        (200, json!({"granted": true}))
-    );
-    assert_eq!(
-        granted(a.url("/access/domain/weather/role/writers/principal/weather.api")).await,
-        (200, json!({"granted": false}))
-    );
+    for (path, want) in [
+        ("/access/read/weather:forecast.today", true),
+        ("/access/read/weather:forecast.secret", false),
+        (
+            "/access/read/weather:forecast.today?principal=weather.noauth",
+            false,
+        ),
+        ("/access/read?resource=weather:forecast.today", true),
+        (
+            "/access/domain/weather/role/readers/principal/weather.api",
+            true,
+        ),
+        (
+            "/access/domain/weather/role/writers/principal/weather.api",
+            false,
+        ),
+    ] {
+        assert_eq!(
+            granted(a.url(path)).await,
+            (200, json!({"granted": want})),
+            "{path}"
+        );
+    }
     assert_eq!(granted(a.url("/access/read/nosuch:thing")).await.0, 404);
 }

@@ -16,49 +16,10 @@ pub trait Engine {
 }
 
 /// Athenz glob match for the engines that need one supplied (casbin's custom function): the
-/// whole of `text`, `*` any run (crossing `/`, `.`, `:`), `?` one character. Greedy with one
-/// backtrack point, no allocation.
+/// whole of `text`, `*` any run (crossing `/`, `.`, `:`), `?` one character; the matcher ZMS
+/// and ZPE use (`model::glob`).
 pub fn athenz_glob(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'?') => {
-                pi += 1;
-                ti += utf8_len(t[ti]);
-            }
-            Some(b'*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    let next = st + utf8_len(t[st]);
-                    star = Some((sp, next));
-                    pi = sp + 1;
-                    ti = next;
-                }
-                None => return false,
-            },
-        }
-    }
-    ti == t.len()
-        && p.get(pi..)
-            .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xF0..=0xFF => 4,
-        0xE0..=0xEF => 3,
-        0xC0..=0xDF => 2,
-        _ => 1,
-    }
+    model::glob::wildcard_matches(pattern, text)
 }
 
 #[cfg(test)]
