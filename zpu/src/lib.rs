@@ -63,3 +63,20 @@ pub fn startup_delay(env: Option<&str>) -> Duration {
     }
     Duration::from_secs(u64::from_le_bytes(b) % (minutes * 60))
 }
+
+/// `-check-status` (Go ZPU's monitoring check): every configured domain's policy file is on
+/// disk, verifies with the keys of `athenz.conf`, names its domain and has not expired. Prints
+/// one line per domain; returns how many failed. Reads no network.
+pub fn check_status(s: &config::Settings, now_ms: i64) -> usize {
+    let mut failed = 0;
+    for d in &s.domains {
+        match update::check_file(s, d, now_ms) {
+            Ok(left_secs) => println!("zpu: {d}: OK, expires in {}h", left_secs / 3600),
+            Err(e) => {
+                failed += 1;
+                println!("zpu: {d}: FAILED: {e:#}");
+            }
+        }
+    }
+    failed
+}

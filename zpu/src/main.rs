@@ -32,6 +32,10 @@ fn flag_set() -> FlagSet {
         )
         .boolean("force-refresh", "fetch every domain even if unchanged")
         .boolean("check-config", "validate the configuration and exit")
+        .boolean(
+            "check-status",
+            "check every domain's policy file on disk (present, signed, not expired) and exit",
+        )
         .boolean("daemon", "keep running and update every -interval")
         .string(
             "interval",
@@ -72,6 +76,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if flags.bool("check-status") {
+        let failed = zpu::check_status(&settings, model::Timestamp::now().millis());
+        return if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     if flags.bool("check-config") {
         println!(
             "zpu: configuration OK: {} domain(s), ZTS {}",

@@ -90,6 +90,24 @@ pub async fn verify(
     Ok(())
 }
 
+/// Checks the policy file of `domain` on disk; returns the seconds until it expires.
+pub fn check_file(s: &Settings, domain: &str, now_ms: i64) -> anyhow::Result<i64> {
+    let path = policy_file(s, domain);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let config = ZpeConfig {
+        check_zms_signature: s.check_zms_signature,
+        ..ZpeConfig::default()
+    };
+    let got = PolicyStore::new(key_store(s, &[]), config)
+        .load_policy_bytes(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if got != domain {
+        bail!("{} holds domain {got}", path.display());
+    }
+    let (_, expires) = file_times(&bytes).context("unreadable expiry")?;
+    Ok((expires.millis() - now_ms) / 1000)
+}
+
 /// Writes `<temp>/<domain>.tmp`, then renames it over `<policyDir>/<domain>.pol`.
 pub fn write(s: &Settings, domain: &str, bytes: &[u8]) -> anyhow::Result<()> {
     for d in [&s.policy_dir, &s.temp_policy_dir] {

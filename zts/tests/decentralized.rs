@@ -150,6 +150,28 @@ async fn access_token(w: &World, c: &reqwest::Client, scope: &str) -> (u16, Valu
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// `zpu -check-status` over `policy_dir` (no network): (success, stdout).
+fn zpu_status(w: &World, policy_dir: &Path) -> (bool, String) {
+    let conf = w.dir.path().join("zpu-status.conf");
+    std::fs::write(
+        &conf,
+        json!({"domains": "corp", "policyDir": policy_dir}).to_string(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(testkit::workspace_bin("zpu"))
+        .arg("-athenzConf")
+        .arg(w.dir.path().join("athenz.conf"))
+        .arg("-zpuConf")
+        .arg(&conf)
+        .arg("-check-status")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
 fn run_zpu(w: &World, policy_dir: &Path, jws: bool, cert: &Path, key: &Path) -> String {
     let conf = w.dir.path().join(format!("zpu-{jws}.conf"));
     std::fs::write(&conf, json!({"domains": "corp,weather", "policyDir": policy_dir, "jwsPolicySupport": jws, "user": "athenz"}).to_string()).unwrap();
@@ -374,6 +396,13 @@ async fn zpe_decides_as_zms_does() {
         report.failed.len(),
         1,
         "a tampered file is refused: {report:?}"
+    );
+    let (ok, out) = zpu_status(&w, &legacy_dir);
+    assert!(ok && out.contains("corp: OK, expires in 167h"), "{out}");
+    let (ok, out) = zpu_status(&w, &bad_dir);
+    assert!(
+        !ok && out.contains("corp: FAILED"),
+        "zpu -check-status flags the tampered file: {out}"
     );
     let other =
         model::crypto::SigningKey::from_pem(&KeyPair::generate().unwrap().serialize_pem()).unwrap();
